@@ -1,0 +1,70 @@
+/**
+ * Shell commands shared by every Connection implementation, so local and SSH hosts write and read
+ * files with exactly the same semantics.
+ */
+import { CommandError } from '../errors.ts'
+import { raw, sh, type ShellCommand } from './quote.ts'
+import type { Connection, ExecOptions, ExecResult, WriteOptions } from './types.ts'
+
+const ABSENT = '__kubeplay_absent__'
+
+/** Reads a file to stdout; exits 3 with a marker on stderr when it does not exist. */
+export function readFileCommand(path: string): ShellCommand {
+  return sh`if [ -e ${path} ] || [ -L ${path} ]; then exec cat -- ${path}; else echo ${ABSENT} >&2; exit 3; fi`
+}
+
+export function isAbsent(r: ExecResult): boolean {
+  return r.code === 3 && r.stderr.includes(ABSENT)
+}
+
+/**
+ * Writes stdin to `path` atomically: a temp file in the same directory (same filesystem, so the
+ * rename is atomic), the old file's mode/owner or the requested ones, fsync, optional validate
+ * (`%s` = temp path), then rename. On any failure the temp file is removed and the target is
+ * untouched.
+ */
+export function atomicWriteCommand(path: string, opts: WriteOptions = {}): ShellCommand {
+  if (opts.mode !== undefined && !/^0?[0-7]{3,4}$/.test(opts.mode)) {
+    throw new TypeError(`writeFile ${path}: mode: expected an octal string like '0644', found '${opts.mode}'`)
+  }
+  const lines = [
+    sh`p=${path}`.text,
+    'd=$(dirname -- "$p") && t=$(mktemp "$d/.kubeplay.XXXXXX") || exit 1',
+    `trap 'rm -f "$t"' EXIT`,
+    'cat >"$t" || exit 1',
+    'if [ -e "$p" ]; then chmod --reference="$p" "$t" && chown --reference="$p" "$t" 2>/dev/null; else chmod 0644 "$t"; fi',
+  ]
+  if (opts.mode) lines.push(sh`chmod ${opts.mode} "$t" || exit 1`.text)
+  if (opts.owner) lines.push(sh`chown ${opts.owner} "$t" || exit 1`.text)
+  if (opts.group) lines.push(sh`chgrp ${opts.group} "$t" || exit 1`.text)
+  lines.push('sync -- "$t" 2>/dev/null')
+  if (opts.validate) {
+    const v = opts.validate.includes('%s') ? opts.validate.split('%s').join('"$t"') : `${opts.validate} "$t"`
+    lines.push(`( ${v} ) >&2 || { echo "validation failed: exit $?" >&2; exit 4; }`)
+  }
+  lines.push('mv -f -- "$t" "$p" || exit 1', 'trap - EXIT')
+  return sh`${raw(lines.join('\n'))}`
+}
+
+/** exec that throws CommandError on a non-zero exit. */
+export async function run(conn: Connection, cmd: ShellCommand, opts?: ExecOptions): Promise<ExecResult> {
+  const r = await conn.exec(cmd, opts)
+  if (r.code !== 0) throw new CommandError(conn.host, cmd.masked, r.code, r.stdout, r.stderr)
+  return r
+}
+
+/** readFile for any Connection built on exec. */
+export async function readFileVia(conn: Connection, path: string, opts: { become?: boolean } = {}): Promise<Buffer | null> {
+  const cmd = readFileCommand(path)
+  const r = await conn.exec(cmd, opts)
+  if (isAbsent(r)) return null
+  if (r.code !== 0) throw new CommandError(conn.host, cmd.masked, r.code, '', r.stderr)
+  return r.stdoutBytes
+}
+
+/** writeFile for any Connection built on exec: one round trip, content on stdin. */
+export async function writeFileVia(conn: Connection, path: string, content: string | Buffer, opts: WriteOptions = {}): Promise<void> {
+  const cmd = atomicWriteCommand(path, opts)
+  const r = await conn.exec(cmd, { stdin: content, become: opts.become })
+  if (r.code !== 0) throw new CommandError(conn.host, `write ${path}`, r.code, r.stdout, r.stderr)
+}

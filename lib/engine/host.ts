@@ -1,0 +1,131 @@
+/**
+ * Per-run host state: one connection per host (opened once, reused by every play), a fact cache
+ * cleared after every apply, and memoised cross-host values. HostContext views are built from it.
+ */
+import { run as runOrThrow } from '../connection/commands.ts'
+import { mask, type ShellCommand } from '../connection/quote.ts'
+import type { Connection, ExecOptions, WriteOptions } from '../connection/types.ts'
+import { ModuleError } from '../errors.ts'
+import type { Inventory, InventoryHost, Vars } from '../inventory/types.ts'
+import { selectHosts } from '../inventory/pattern.ts'
+import type { Fact, HostContext, HostValue } from './module.ts'
+
+export type Connector = (host: InventoryHost) => Promise<Connection>
+
+export class RunHosts {
+  readonly #conns = new Map<string, Promise<Connection>>()
+  readonly #facts = new Map<string, Map<string, Promise<unknown>>>()
+  readonly #values = new Map<string, Promise<unknown>>()
+
+  constructor(
+    readonly inventory: Inventory,
+    readonly connector: Connector,
+    readonly checkMode: boolean,
+    readonly log: (host: string, text: string) => void,
+  ) {}
+
+  connection(name: string): Promise<Connection> {
+    let c = this.#conns.get(name)
+    if (!c) {
+      const host = this.inventory.hosts.get(name)
+      if (!host) return Promise.reject(new Error(`unknown host ${name}`))
+      c = this.connector(host)
+      c.catch(() => undefined)
+      this.#conns.set(name, c)
+    }
+    return c
+  }
+
+  /** Forgets a broken connection so a later play may reconnect. */
+  dropConnection(name: string): void {
+    const c = this.#conns.get(name)
+    this.#conns.delete(name)
+    c?.then((conn) => conn.close()).catch(() => undefined)
+  }
+
+  factCache(host: string): Map<string, Promise<unknown>> {
+    let m = this.#facts.get(host)
+    if (!m) this.#facts.set(host, (m = new Map()))
+    return m
+  }
+
+  invalidateFacts(host: string): void {
+    this.#facts.get(host)?.clear()
+  }
+
+  /** A cross-host value, read once per run on the first host of its pattern (ignores --limit). */
+  value<T>(v: HostValue<T>, playVars: Vars): Promise<T> {
+    let p = this.#values.get(v.name) as Promise<T> | undefined
+    if (!p) {
+      const source = selectHosts(this.inventory, v.from, `host value '${v.name}'`)[0]
+      p = source
+        ? this.connection(source).then((conn) => v.read(this.context(source, conn, playVars, false)))
+        : Promise.reject(new ModuleError('hostValue', `'${v.name}': no host matches '${v.from}'`))
+      p.catch(() => this.#values.delete(v.name))
+      this.#values.set(v.name, p)
+    }
+    return p
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.#conns.values()]
+    this.#conns.clear()
+    await Promise.allSettled(all.map(async (c) => (await c).close()))
+  }
+
+  /** A HostContext; `readOnly` views (given to `check`) refuse writes. */
+  context(name: string, conn: Connection, playVars: Vars, readOnly: boolean, become?: boolean): HostContext {
+    const host = this.inventory.hosts.get(name)!
+    const vars = { ...host.vars, ...playVars }
+    const view = viewOf(conn, readOnly, become)
+    const ctx: HostContext = {
+      name,
+      vars,
+      groups: host.groups,
+      inventory: this.inventory,
+      checkMode: this.checkMode,
+      conn: view,
+      exec: (cmd: ShellCommand, opts?: ExecOptions) => {
+        this.log(name, `$ ${cmd.masked}`)
+        return view.exec(cmd, opts)
+      },
+      run: (cmd: ShellCommand, opts?: ExecOptions) => {
+        this.log(name, `$ ${cmd.masked}`)
+        return runOrThrow(view, cmd, opts)
+      },
+      fact: <A, R>(f: Fact<A, R>, arg: A): Promise<R> => {
+        const cache = this.factCache(name)
+        const key = `${f.name}\0${JSON.stringify(arg)}`
+        let p = cache.get(key) as Promise<R> | undefined
+        if (!p) {
+          const cmd = f.command(arg)
+          this.log(name, `fact ${f.name}: ${cmd.masked}`)
+          p = view.exec(cmd, f.become ? { become: true } : {}).then((r) => f.parse(r, arg))
+          p.catch(() => cache.delete(key))
+          cache.set(key, p)
+        }
+        return p
+      },
+      from: <T>(v: HostValue<T>) => this.value(v, playVars),
+      var: <T>(key: string, fallback?: T): T => (key in vars ? (vars[key] as T) : (fallback as T)),
+      log: (text: string) => this.log(name, mask(text)),
+    }
+    return ctx
+  }
+}
+
+function viewOf(conn: Connection, readOnly: boolean, become?: boolean): Connection {
+  if (!readOnly && become === undefined) return conn
+  const withBecome = <O extends { become?: boolean }>(o?: O): O | undefined =>
+    become === undefined ? o : ({ become, ...o } as O)
+  return {
+    host: conn.host,
+    exec: (cmd, opts) => conn.exec(cmd, withBecome(opts)),
+    readFile: (path, opts) => conn.readFile(path, withBecome(opts)),
+    writeFile: (path: string, content: string | Buffer, opts?: WriteOptions) => {
+      if (readOnly) return Promise.reject(new ModuleError('check', `${conn.host}: writeFile ${path} attempted during check (check must be read-only)`))
+      return conn.writeFile(path, content, withBecome(opts))
+    },
+    close: () => conn.close(),
+  }
+}

@@ -1,0 +1,8 @@
+export * from './module.ts'
+export * from './task.ts'
+export * from './results.ts'
+export { runPlaybook, planPlaybook, playbookTags, batches, newRunId, type RunOptions } from './run.ts'
+export { isSelected, validateTags, type TagFilter } from './tags.ts'
+export { runModule, hostContext, type AdhocResult } from './adhoc.ts'
+export { runRecorder, type LastRun } from './record.ts'
+export type { Connector } from './host.ts'

@@ -1,0 +1,290 @@
+/**
+ * The run loop. Plays in order; within a play, serial batches in order; within a batch, hosts in
+ * parallel (bounded by `forks`), each host running its tasks in order: check → (apply unless check
+ * mode). A failed host stops only its own tasks. Handlers run once per host at the end of the play
+ * or at a flush, only if notified.
+ */
+import { randomBytes } from 'node:crypto'
+import PQueue from 'p-queue'
+import { mask } from '../connection/quote.ts'
+import type { Connection } from '../connection/types.ts'
+import { ConfigError, ConnectError, TimeoutError } from '../errors.ts'
+import { selectHosts } from '../inventory/pattern.ts'
+import type { Inventory } from '../inventory/types.ts'
+import { RunHosts, type Connector } from './host.ts'
+import type { HostContext } from './module.ts'
+import { recapOf, type Reporter, type RunResult, type TaskResult, type TaskStatus } from './results.ts'
+import { isSelected, validateTags, type TagFilter } from './tags.ts'
+import { flatten, type FlatTask, type Handler, type Play, type Playbook, type Task } from './task.ts'
+
+export interface RunOptions extends TagFilter {
+  readonly inventory: Inventory
+  /** Opens a connection to a host (SSH, local, or a stub in tests). */
+  readonly connector: Connector
+  /** Host pattern intersected with every play's hosts. */
+  readonly limit?: string | readonly string[]
+  /** Plan only: run checks, apply nothing, report what would change. @default false */
+  readonly checkMode?: boolean
+  /** Hosts worked on at once. @default 20 */
+  readonly forks?: number
+  readonly reporter?: Reporter
+  readonly runId?: string
+  /** Skip every task before the first one with this title. */
+  readonly startAtTask?: string
+  /** Stops every host before its next task (Ctrl-C). */
+  readonly signal?: AbortSignal
+  readonly argv?: readonly string[]
+}
+
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`
+}
+
+/** Every tag a playbook's tasks carry (including role names). */
+export function playbookTags(pb: Playbook): Set<string> {
+  const tags = new Set<string>()
+  for (const p of pb.plays) for (const t of flatten(p)) t.tags.forEach((x) => tags.add(x))
+  return tags
+}
+
+/** Splits hosts into serial batches: counts, percentages, or a growing list (`[1, '50%']`). */
+export function batches(hosts: readonly string[], serial: Play['serial'], where = 'serial'): string[][] {
+  if (serial === undefined) return [[...hosts]]
+  const specs = (Array.isArray(serial) ? serial : [serial]) as (number | string)[]
+  const sizes = specs.map((s) => {
+    const pct = typeof s === 'string' ? /^(\d+(?:\.\d+)?)%$/.exec(s) : null
+    const n = typeof s === 'number' ? s : pct ? Math.floor((hosts.length * Number(pct[1])) / 100) : NaN
+    if (typeof s === 'number' ? !Number.isInteger(s) || s < 1 : !pct) {
+      throw new ConfigError('playbook', where, 'a positive integer or a percentage like "30%"', JSON.stringify(s))
+    }
+    return Math.max(1, n)
+  })
+  const out: string[][] = []
+  for (let i = 0, k = 0; i < hosts.length; k++) {
+    const n = sizes[Math.min(k, sizes.length - 1)]!
+    out.push(hosts.slice(i, i + n))
+    i += n
+  }
+  return out
+}
+
+interface PlayPlan {
+  readonly play: Play
+  readonly hosts: string[]
+  readonly tasks: FlatTask[]
+}
+
+/** Resolves hosts and tasks of every play, validating patterns and tags; contacts nothing. */
+export function planPlaybook(pb: Playbook, o: Omit<RunOptions, 'connector'>): PlayPlan[] {
+  validateTags(o, playbookTags(pb))
+  const limit = o.limit ? new Set(selectHosts(o.inventory, o.limit, '--limit')) : null
+  let started = !o.startAtTask
+  if (o.startAtTask && !pb.plays.some((p) => flatten(p).some((t) => t.item.title === o.startAtTask))) {
+    throw new ConfigError('--start-at-task', o.startAtTask, 'the title of a task in the playbook', 'no such task')
+  }
+  return pb.plays.map((play) => {
+    const hosts = selectHosts(o.inventory, play.hosts, `play '${play.name}' hosts`).filter((h) => !limit || limit.has(h))
+    batches(hosts, play.serial, `play '${play.name}' serial`)
+    const tasks = flatten(play).filter((t) => {
+      if (!started && t.item.title === o.startAtTask) started = true
+      return started && isSelected(t.tags, o)
+    })
+    return { play, hosts, tasks }
+  })
+}
+
+class Batch {
+  readonly once = new Map<number, Promise<{ executor: string; result: TaskResult }>>()
+  fatal: string | undefined
+}
+
+export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResult> {
+  const plans = planPlaybook(pb, o)
+  const runId = o.runId ?? newRunId()
+  const checkMode = o.checkMode ?? false
+  const reporter = o.reporter ?? {}
+  const startedAt = Date.now()
+  const results: TaskResult[] = []
+  const dead = new Set<string>()
+  const unreachable = new Set<string>()
+  const hosts = new RunHosts(o.inventory, o.connector, checkMode, (h, t) => reporter.message?.('verbose', h, mask(t)))
+  const queue = new PQueue({ concurrency: Math.max(1, o.forks ?? 20) })
+  let aborted: string | undefined
+  const interrupted = (): boolean => {
+    if (o.signal?.aborted && !aborted) aborted = 'interrupted'
+    return !!o.signal?.aborted
+  }
+  const record = (r: TaskResult): TaskResult => {
+    results.push(r)
+    reporter.taskEnd?.(r)
+    return r
+  }
+
+  reporter.runStart?.({ runId, playbook: pb.name, checkMode, inventory: o.inventory.source, argv: o.argv })
+  try {
+    for (const { play, hosts: playHosts, tasks } of plans) {
+      if (aborted || interrupted()) break
+      const active = playHosts.filter((h) => !dead.has(h))
+      reporter.playStart?.(play.name, active)
+      if (active.length === 0) {
+        reporter.message?.('info', null, `play '${play.name}': no hosts matched`)
+        continue
+      }
+      if (tasks.length === 0) continue
+      for (const batch of batches(active, play.serial)) {
+        if (aborted || interrupted()) break
+        const b = new Batch()
+        await Promise.all(batch.map((h) => queue.add(() => runHost(h, play, tasks, b))))
+        const failed = batch.filter((h) => dead.has(h)).length
+        if (b.fatal) aborted = `anyErrorsFatal: ${b.fatal}`
+        else if (play.maxFailPercentage !== undefined && (failed * 100) / batch.length > play.maxFailPercentage) {
+          aborted = `play '${play.name}': ${failed} of ${batch.length} hosts failed, over maxFailPercentage ${play.maxFailPercentage}`
+        } else if (play.serial !== undefined && failed === batch.length) {
+          aborted = `play '${play.name}': every host of a serial batch failed`
+        }
+      }
+    }
+  } finally {
+    await hosts.closeAll()
+  }
+  if (aborted) reporter.message?.('warn', null, `run aborted: ${aborted}`)
+  const order = [...o.inventory.hosts.keys()]
+  const result: RunResult = {
+    runId,
+    playbook: pb.name,
+    checkMode,
+    startedAt,
+    durationMs: Date.now() - startedAt,
+    results,
+    recap: recapOf(results),
+    failedHosts: order.filter((h) => dead.has(h) && !unreachable.has(h)),
+    unreachableHosts: order.filter((h) => unreachable.has(h)),
+    aborted,
+  }
+  reporter.runEnd?.(result)
+  return result
+
+  async function runHost(name: string, play: Play, tasks: FlatTask[], b: Batch): Promise<void> {
+    if (aborted || b.fatal || interrupted()) return
+    let conn: Connection
+    const t0 = Date.now()
+    try {
+      conn = await hosts.connection(name)
+    } catch (e) {
+      markUnreachable(name)
+      record({ play: play.name, host: name, task: 'Connect', status: 'unreachable', reason: errorText(e), startedAt: t0, durationMs: Date.now() - t0 })
+      return
+    }
+    const ctx = hosts.context(name, conn, play.vars ?? {}, false, play.become)
+    const ro = hosts.context(name, conn, play.vars ?? {}, true, play.become)
+    const notified = new Map<Handler, string>()
+
+    const runHandlers = async (): Promise<boolean> => {
+      for (const [h, by] of notified) {
+        notified.delete(h)
+        const r = checkMode
+          ? taskResult(name, play, h.title, 'changed', `would run (notified by '${by}')`, Date.now(), { handler: true, planned: true })
+          : { ...(await runTask(h, ctx, ro, play)), handler: true }
+        record(r)
+        if (r.status === 'failed' || r.status === 'unreachable') return fail(name, r, play, b)
+      }
+      return true
+    }
+
+    for (const t of tasks) {
+      if (b.fatal || interrupted()) return
+      const item = t.item
+      if (item.kind === 'flush') {
+        if (!(await runHandlers())) return
+        continue
+      }
+      let r: TaskResult
+      if (item.runOnce) {
+        let shared = b.once.get(t.index)
+        if (!shared) {
+          shared = runTask(item, ctx, ro, play, t.role).then((result) => ({ executor: name, result }))
+          b.once.set(t.index, shared)
+          r = (await shared).result
+        } else {
+          const s = await shared
+          const failedThere = s.result.status === 'failed' || s.result.status === 'unreachable'
+          r = taskResult(name, play, item.title, failedThere ? 'failed' : 'skipped',
+            `${failedThere ? 'failed' : 'ran'} once on ${s.executor}: ${s.result.status}`, Date.now(), { role: t.role })
+        }
+      } else {
+        r = await runTask(item, ctx, ro, play, t.role)
+      }
+      record(r)
+      if (r.status === 'changed' && item.notify) for (const h of item.notify) if (!notified.has(h)) notified.set(h, item.title)
+      if ((r.status === 'failed' && !r.ignored) || r.status === 'unreachable') {
+        fail(name, r, play, b)
+        return
+      }
+    }
+    await runHandlers()
+  }
+
+  function fail(name: string, r: TaskResult, play: Play, b: Batch): false {
+    dead.add(name)
+    if (r.status === 'unreachable') markUnreachable(name)
+    if (play.anyErrorsFatal && !b.fatal) b.fatal = `${name} failed '${r.task}'`
+    return false
+  }
+
+  function markUnreachable(name: string): void {
+    dead.add(name)
+    unreachable.add(name)
+    hosts.dropConnection(name)
+  }
+
+  async function runTask(item: Task | Handler, ctx: HostContext, ro: HostContext, play: Play, roleName?: string): Promise<TaskResult> {
+    const t0 = Date.now()
+    const extra = { role: roleName, module: item.module.name }
+    reporter.taskStart?.(ctx.name, item.title)
+    try {
+      if (item.kind === 'task' && item.when && !(await item.when(ctx))) {
+        return taskResult(ctx.name, play, item.title, 'skipped', item.whenReason ?? 'condition is false', t0, extra)
+      }
+      const timeoutMs = item.kind === 'task' ? item.timeoutMs : undefined
+      const params = typeof item.params === 'function' ? await (item.params as (h: HostContext) => unknown)(ctx) : item.params
+      const plan = await withTimeout(item.module.check(ro, params), timeoutMs, ctx.name, item.title)
+      if (!plan.changed) return taskResult(ctx.name, play, item.title, 'ok', plan.reason, t0, extra)
+      const diff = plan.diff && {
+        path: plan.diff.path,
+        before: plan.diff.before === null ? null : mask(plan.diff.before),
+        after: plan.diff.after === null ? null : mask(plan.diff.after),
+      }
+      if (checkMode) return taskResult(ctx.name, play, item.title, 'changed', plan.summary, t0, { ...extra, diff, planned: true })
+      const outcome = await withTimeout(item.module.apply(ctx, params, plan), timeoutMs, ctx.name, item.title)
+      hosts.invalidateFacts(ctx.name)
+      const changed = outcome?.changed ?? true
+      const reason = outcome?.output ? `${plan.summary}: ${mask(outcome.output).trim().slice(0, 500)}` : plan.summary
+      return taskResult(ctx.name, play, item.title, changed ? 'changed' : 'ok', reason, t0, { ...extra, diff: changed ? diff : undefined })
+    } catch (e) {
+      hosts.invalidateFacts(ctx.name)
+      if (e instanceof ConnectError) return taskResult(ctx.name, play, item.title, 'unreachable', errorText(e), t0, extra)
+      const ignored = item.kind === 'task' && item.ignoreErrors ? true : undefined
+      return taskResult(ctx.name, play, item.title, 'failed', errorText(e), t0, { ...extra, ignored })
+    }
+  }
+}
+
+function taskResult(host: string, play: Play, task: string, status: TaskStatus, reason: string, startedAt: number,
+  extra: Partial<TaskResult> = {}): TaskResult {
+  const r: TaskResult = { play: play.name, host, task, status, reason: mask(reason), startedAt, durationMs: Date.now() - startedAt, ...extra }
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as TaskResult
+}
+
+function errorText(e: unknown): string {
+  return mask(e instanceof Error ? e.message : String(e))
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number | undefined, host: string, what: string): Promise<T> {
+  if (!ms) return p
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new TimeoutError(host, `task '${what}'`, ms)), ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}

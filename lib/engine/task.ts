@@ -1,0 +1,124 @@
+/**
+ * Tasks, handlers, roles, plays and playbooks: plain typed data. A role is a function of its params
+ * returning a Role; the engine flattens plays into an ordered list of task items.
+ */
+import type { HostContext, Module } from './module.ts'
+
+export type Params<P> = P | ((host: HostContext) => P | Promise<P>)
+
+export interface TaskOptions {
+  readonly tags?: readonly string[]
+  /** Skip the task on hosts where this is false; `whenReason` explains the skip. */
+  readonly when?: (host: HostContext) => boolean | Promise<boolean>
+  readonly whenReason?: string
+  /** Handlers to run at the end of the play (or at the next flush) when this task changed. */
+  readonly notify?: readonly Handler[]
+  /** Run on one host of the batch only; the others wait for it and share its outcome. */
+  readonly runOnce?: boolean
+  /** A failure is reported but the host goes on. */
+  readonly ignoreErrors?: boolean
+  /** Fail the task after this many ms. */
+  readonly timeoutMs?: number
+}
+
+export interface Task<P = any> extends TaskOptions {
+  readonly kind: 'task'
+  readonly title: string
+  readonly module: Module<P, any>
+  readonly params: Params<P>
+}
+
+export interface Handler<P = any> {
+  readonly kind: 'handler'
+  readonly title: string
+  readonly module: Module<P, any>
+  readonly params: Params<P>
+}
+
+/** Runs the handlers notified so far, at this point of the play. */
+export interface FlushHandlers {
+  readonly kind: 'flush'
+  readonly title: string
+  readonly tags?: readonly string[]
+}
+
+export interface Role {
+  readonly kind: 'role'
+  readonly name: string
+  readonly tags: readonly string[]
+  readonly items: readonly Item[]
+}
+
+export type Item = Task | FlushHandlers | Role
+
+/** `task('Load br_netfilter at boot', kernelModule, { name: 'br_netfilter' }, { tags: ['modules'] })` */
+export function task<P>(title: string, module: Module<P, any>, params: Params<P>, opts: TaskOptions = {}): Task<P> {
+  return { kind: 'task', title, module, params, ...opts }
+}
+
+export function handler<P>(title: string, module: Module<P, any>, params: Params<P>): Handler<P> {
+  return { kind: 'handler', title, module, params }
+}
+
+export function flushHandlers(tags: readonly string[] = ['always']): FlushHandlers {
+  return { kind: 'flush', title: 'Flush handlers', tags }
+}
+
+/** A role: its name is also a tag on every task in it. */
+export function role(name: string, items: readonly Item[], opts: { tags?: readonly string[] } = {}): Role {
+  return { kind: 'role', name, tags: [name, ...(opts.tags ?? [])], items }
+}
+
+export interface PlayOptions {
+  /** Host pattern: `masters`, `masters:workers`, `k8s-cluster:!lab3`, `masters:&nfs_clients`, `masters[0]`, `lab*`. */
+  readonly hosts: string | readonly string[]
+  readonly items: readonly Item[]
+  readonly tags?: readonly string[]
+  /** Hosts per batch: a count, a percentage (`'30%'`), or a list for growing batches (`[1, '50%']`). */
+  readonly serial?: number | string | readonly (number | string)[]
+  /** Abort when more than this share of a batch failed. @default 100 (only a fully failed batch aborts) */
+  readonly maxFailPercentage?: number
+  /** Any failure stops every host before its next task. @default false */
+  readonly anyErrorsFatal?: boolean
+  /** Default `become` for this play's hosts; overrides the inventory when set. */
+  readonly become?: boolean
+  /** Play vars: override group and host vars. */
+  readonly vars?: Readonly<Record<string, unknown>>
+}
+
+export interface Play extends PlayOptions {
+  readonly name: string
+}
+
+export function play(name: string, opts: PlayOptions): Play {
+  return { name, ...opts }
+}
+
+export interface Playbook {
+  readonly name: string
+  readonly plays: readonly Play[]
+}
+
+export function playbook(name: string, plays: readonly Play[]): Playbook {
+  return { name, plays }
+}
+
+/** One task of a play after flattening: effective tags are its own, its roles' and the play's. */
+export interface FlatTask {
+  readonly index: number
+  readonly item: Task | FlushHandlers
+  readonly role?: string
+  readonly tags: ReadonlySet<string>
+}
+
+export function flatten(p: Play): FlatTask[] {
+  const out: FlatTask[] = []
+  const walk = (items: readonly Item[], tags: readonly string[], roleName?: string): void => {
+    for (const it of items) {
+      if (it.kind === 'role') walk(it.items, [...tags, ...it.tags], it.name)
+      else out.push({ index: out.length, item: it, role: roleName, tags: new Set([...tags, ...(it.tags ?? [])]) })
+    }
+  }
+  walk(p.items, p.tags ?? [])
+  return out
+}
