@@ -1,0 +1,118 @@
+/** ansible-playbook style arguments → typed options. Pure; errors are ConfigErrors naming the flag. */
+import { ConfigError } from '../errors.ts'
+
+export interface CliOptions {
+  inventory?: string
+  tags?: string[]
+  skipTags?: string[]
+  limit?: string
+  check: boolean
+  diff: boolean
+  forks?: number
+  verbose: number
+  extraVars: string[]
+  listHosts: boolean
+  listTasks: boolean
+  listTags: boolean
+  startAtTask?: string
+  retry: boolean
+  stateDir: string
+  hostKeyPolicy: 'strict' | 'accept-new'
+  detailedExitcode: boolean
+  json?: string
+  help: boolean
+}
+
+/** Documented exit codes (docs/cli.md). */
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  failed: 2,
+  unreachable: 3,
+  invalidInput: 4,
+  pendingChanges: 5,
+  interrupted: 130,
+} as const
+
+export const USAGE = `usage: tsx playbooks/PLAYBOOK.ts [options]
+
+  -i, --inventory SRC     inventory.ts | hosts.ini | hosts.yml | inventory.json | DIR | lab[:NAME]
+                          (default: lab — the built-in lab's generated inventory)
+  -t, --tags A,B          run only tasks with these tags (roles are tags too)
+      --skip-tags A,B     skip tasks with these tags
+  -l, --limit PATTERN     further limit hosts (masters:!lab3, workers[0], @file)
+  -C, --check             plan only: report what would change, change nothing
+  -D, --diff              show file diffs of changed tasks
+      --detailed-exitcode with --check: exit 5 when changes are pending
+  -f, --forks N           hosts worked on at once (default 20)
+  -e, --extra-vars K=V    override vars (repeatable; @file.yml|json for a file)
+      --list-hosts        print the hosts of each play and exit (no connection)
+      --list-tasks        print the tasks of each play and exit (no connection)
+      --list-tags         print the tags and exit (no connection)
+      --start-at-task T   skip every task before the one titled T
+      --retry             rerun only the hosts that failed or were unreachable last run
+      --state-dir DIR     run records and locks (default .kubeplay)
+      --host-key-policy P strict (default) | accept-new (record unknown keys)
+      --json FILE         write the run result as JSON
+  -v, -vv                 verbose: commands and outputs (secrets masked)
+  -h, --help
+
+exit codes: 0 ok, 2 a host failed, 3 a host unreachable, 4 invalid input (nothing contacted),
+            5 --check --detailed-exitcode found pending changes, 130 interrupted, 1 internal error`
+
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean)
+
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const o: CliOptions = {
+    check: false, diff: false, verbose: 0, extraVars: [], listHosts: false, listTasks: false, listTags: false,
+    retry: false, stateDir: '.kubeplay', hostKeyPolicy: 'strict', detailedExitcode: false, help: false,
+  }
+  const args = [...argv]
+  while (args.length) {
+    let a = args.shift()!
+    let inline: string | undefined
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1
+    if (eq > 0) { inline = a.slice(eq + 1); a = a.slice(0, eq) }
+    const value = (): string => {
+      const v = inline ?? args.shift()
+      if (v === undefined || v === '') throw new ConfigError('command line', a, 'a value', 'nothing')
+      return v
+    }
+    switch (a) {
+      case '-i': case '--inventory': o.inventory = value(); break
+      case '-t': case '--tags': o.tags = [...(o.tags ?? []), ...list(value())]; break
+      case '--skip-tags': o.skipTags = [...(o.skipTags ?? []), ...list(value())]; break
+      case '-l': case '--limit': o.limit = value(); break
+      case '-C': case '--check': o.check = true; break
+      case '-D': case '--diff': o.diff = true; break
+      case '--detailed-exitcode': o.detailedExitcode = true; break
+      case '-f': case '--forks': {
+        const v = value()
+        const n = Number(v)
+        if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ConfigError('command line', a, 'an integer from 1 to 1000', `'${v}'`)
+        o.forks = n
+        break
+      }
+      case '-e': case '--extra-vars': o.extraVars.push(value()); break
+      case '--list-hosts': o.listHosts = true; break
+      case '--list-tasks': o.listTasks = true; break
+      case '--list-tags': o.listTags = true; break
+      case '--start-at-task': o.startAtTask = value(); break
+      case '--retry': o.retry = true; break
+      case '--state-dir': o.stateDir = value(); break
+      case '--host-key-policy': {
+        const v = value()
+        if (v !== 'strict' && v !== 'accept-new') throw new ConfigError('command line', a, "'strict' or 'accept-new'", `'${v}'`)
+        o.hostKeyPolicy = v
+        break
+      }
+      case '--json': o.json = value(); break
+      case '-h': case '--help': o.help = true; break
+      default:
+        if (/^-v+$/.test(a)) { o.verbose += a.length - 1; break }
+        throw new ConfigError('command line', a, 'an option from --help', `unknown argument '${a}'`)
+    }
+  }
+  if (o.detailedExitcode && !o.check) throw new ConfigError('command line', '--detailed-exitcode', '--check with it', 'no --check')
+  return o
+}

@@ -1,0 +1,92 @@
+/**
+ * What a lab leaves in its state dir for its users: `lab.json` (the LabInfo), `inventory.json`
+ * (an InventorySpec), an exact `known_hosts`, an `ssh_config` for humans. Rendering is pure.
+ */
+import { readFileSync } from 'node:fs'
+import type { InventorySpec } from '../inventory/types.ts'
+import type { LayoutPlan, Layout } from './layout.ts'
+import type { Distro, LabPaths } from './paths.ts'
+
+export interface LabHostInfo {
+  readonly name: string
+  readonly address: string
+  /** Direct groups of the host. */
+  readonly groups: readonly string[]
+  /** nspawn machine name (unique on the machine). */
+  readonly machine: string
+  readonly supervisorPid: number
+  readonly nspawnPid: number
+}
+
+export interface LabInfo {
+  readonly name: string
+  readonly distro: Distro
+  readonly layout: Layout
+  readonly bridge: string
+  readonly subnet: string
+  readonly nftTable: string
+  readonly stateDir: string
+  readonly inventoryPath: string
+  readonly knownHostsPath: string
+  readonly sshConfigPath: string
+  readonly keyPath: string
+  readonly becomeUser: 'kp'
+  readonly becomePasswordPath: string
+  readonly hosts: readonly LabHostInfo[]
+}
+
+/** Reads `lab.json`; null when absent or unreadable. */
+export function readLabJson(path: string): LabInfo | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LabInfo
+  } catch {
+    return null
+  }
+}
+
+export interface ClientHost {
+  readonly name: string
+  readonly address: string
+  /** `ssh-ed25519 AAAA… comment` */
+  readonly hostKey: string
+}
+
+/** One line per address and per name, so both `ssh 10.250.k.11` and `HostKeyAlias lab1` verify. */
+export function renderKnownHosts(hosts: readonly ClientHost[]): string {
+  const lines: string[] = []
+  for (const h of hosts) {
+    const key = h.hostKey.split(/\s+/).slice(0, 2).join(' ')
+    lines.push(`${h.address} ${key}`, `${h.name} ${key}`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+export function renderSshConfig(hosts: readonly ClientHost[], paths: LabPaths): string {
+  const per = hosts.map((h) => `Host ${h.name}\n  HostName ${h.address}\n`).join('')
+  return `# kubeplay lab: ssh -F ${paths.sshConfig} lab1
+${per}
+Host *
+  User root
+  IdentityFile ${paths.key}
+  IdentitiesOnly yes
+  BatchMode yes
+  StrictHostKeyChecking yes
+  UserKnownHostsFile ${paths.knownHosts}
+  GlobalKnownHostsFile /dev/null
+  LogLevel ERROR
+`
+}
+
+export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly ClientHost[], paths: LabPaths, becomeUser: string): InventorySpec {
+  const conn = { port: 22, user: 'root', keyFile: paths.key, knownHosts: paths.knownHosts }
+  return {
+    defaults: conn,
+    hosts: Object.fromEntries(hosts.map((h) => [h.name, {
+      address: h.address,
+      ...conn,
+      vars: { lab_become_user: becomeUser },
+    }])),
+    groups: plan.groups,
+    vars: { lab_name: lab, lab_become_password_file: paths.becomePassword },
+  }
+}

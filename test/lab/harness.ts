@@ -1,0 +1,62 @@
+/**
+ * The test lab. When `KUBEPLAY_TEST_LAB` names a running lab, tests share it (the test runner
+ * started it and tears it down). Otherwise this process starts its own lab `t<pid>` once and tears
+ * it down by itself: when the event loop drains (uvu is done), on SIGINT/SIGTERM, or at exit.
+ */
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { labDown, labInfo, labUp, type Distro, type LabInfo, type Layout } from '../../lib/lab/index.ts'
+
+export interface TestLabOptions {
+  /** @default 2 */
+  readonly hosts?: number
+  /** @default 'debian12' */
+  readonly distro?: Distro
+  /** @default 'flat' */
+  readonly layout?: Layout
+}
+
+let own: Promise<LabInfo> | null = null
+let ownName: string | null = null
+let downDone = false
+
+export async function testLab(opts: TestLabOptions = {}): Promise<LabInfo> {
+  const shared = process.env.KUBEPLAY_TEST_LAB
+  if (shared) {
+    const info = labInfo(shared)
+    if (info) return info
+  }
+  if (!own) {
+    ownName = `t${process.pid}`
+    registerTeardown(ownName)
+    own = labUp({ name: ownName, hosts: opts.hosts ?? 2, distro: opts.distro ?? 'debian12', layout: opts.layout ?? 'flat' })
+  }
+  return own
+}
+
+/** Tears down this process's own lab now (no-op for a shared lab). */
+export async function releaseTestLab(): Promise<void> {
+  if (!ownName || downDone) return
+  downDone = true
+  await own?.catch(() => {})
+  await labDown({ name: ownName })
+}
+
+function registerTeardown(name: string): void {
+  process.once('beforeExit', () => { void releaseTestLab() })
+  // `on`, not `once`: a second signal during teardown must not kill us half-way.
+  let signalled = false
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (signalled) return
+      signalled = true
+      void releaseTestLab().finally(() => process.exit(130))
+    })
+  }
+  // process.exit() skips beforeExit: tear down synchronously through the CLI.
+  process.once('exit', () => {
+    if (downDone) return
+    const cli = fileURLToPath(new URL('../../lib/lab/cli.ts', import.meta.url))
+    try { execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), cli, 'down', '--name', name], { stdio: 'inherit' }) } catch { /* reported by the CLI */ }
+  })
+}

@@ -1,0 +1,130 @@
+/**
+ * `npm test`: everything CI runs. Installs what a fresh Debian 12 machine lacks, type-checks,
+ * runs the unit test files in parallel, then brings up one shared lab, runs the lab test files
+ * against it (KUBEPLAY_TEST_LAB) and tears it down by pid, whatever happened. Closes with the plain
+ * line `N passed, N failed`.
+ *
+ *   npm test                      all
+ *   npm test -- --unit            unit files only (no lab)
+ *   npm test -- test/modules      only files under these paths
+ *   KUBEPLAY_TEST_DISTROS=debian12,ubuntu2404 npm test   lab phase on each distro (CI default: both)
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { labDown, labUp, type Distro } from '../lib/lab/index.ts'
+
+const root = new URL('..', import.meta.url).pathname
+const args = process.argv.slice(2)
+const unitOnly = args.includes('--unit')
+const filters = args.filter((a) => !a.startsWith('--'))
+const distros = (process.env.KUBEPLAY_TEST_DISTROS ?? (process.env.CI ? 'debian12,ubuntu2404' : 'debian12')).split(',') as Distro[]
+let passed = 0
+let failed = 0
+const failures: string[] = []
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f)
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.test.ts') ? [p] : []
+  })
+}
+
+const all = walk(join(root, 'test')).map((p) => relative(root, p)).sort()
+  .filter((p) => filters.length === 0 || filters.some((f) => p.startsWith(f.replace(/^\.\//, ''))))
+const isLab = (p: string): boolean => p.endsWith('.lab.test.ts') || p.startsWith('test/lab/')
+const unit = all.filter((p) => !isLab(p))
+const lab = unitOnly ? [] : all.filter(isLab)
+
+function count(file: string, ok: number, bad: number, output: string): void {
+  passed += ok
+  failed += bad
+  if (bad) failures.push(`${file}\n${output.trim().split('\n').slice(-60).join('\n')}`)
+}
+
+/** Runs one uvu file in its own process; counts from uvu's Total/Passed lines (a crash counts as one failure). */
+function runFile(file: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const t0 = Date.now()
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (b) => { output += b })
+    child.stderr.on('data', (b) => { output += b })
+    child.on('close', (code) => {
+      const total = Number(/Total:\s+(\d+)/.exec(output)?.[1] ?? NaN)
+      const ok = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? NaN)
+      const skipped = Number(/Skipped:\s+(\d+)/.exec(output)?.[1] ?? 0)
+      const secs = ((Date.now() - t0) / 1000).toFixed(1)
+      if (Number.isNaN(total) || Number.isNaN(ok)) {
+        count(file, 0, 1, output)
+        console.log(`FAIL ${file} (crashed, exit ${code}, ${secs} s)`)
+      } else {
+        const bad = total - ok - skipped + (code !== 0 && total === ok ? 1 : 0)
+        count(file, ok, bad, output)
+        console.log(`${bad ? 'FAIL' : 'ok  '} ${file}: ${ok}/${total} passed (${secs} s)`)
+      }
+      resolve()
+    })
+  })
+}
+
+async function pool(files: string[], n: number, env?: NodeJS.ProcessEnv): Promise<void> {
+  const queue = [...files]
+  await Promise.all(Array.from({ length: n }, async () => { while (queue.length) await runFile(queue.shift()!, env) }))
+}
+
+function ensureMachinePackages(): void {
+  const missing = [['/usr/sbin/sshd', 'openssh-server'], ['/usr/bin/ssh', 'openssh-client']].filter(([f]) => !existsSync(f!)).map(([, p]) => p!)
+  if (missing.length === 0) return
+  console.log(`installing ${missing.join(' ')}`)
+  const apt = (a: string[]) => execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...a], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  try { apt(['install', '-y', '--no-install-recommends', ...missing]) } catch { apt(['update', '-qq']); apt(['install', '-y', '--no-install-recommends', ...missing]) }
+}
+
+async function main(): Promise<void> {
+  ensureMachinePackages()
+  if (filters.length === 0) {
+    const t0 = Date.now()
+    try {
+      execFileSync(join(root, 'node_modules/.bin/tsc'), ['--noEmit', '-p', root], { stdio: 'pipe' })
+      count('tsc --noEmit', 1, 0, '')
+      console.log(`ok   tsc --noEmit (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+    } catch (e) {
+      count('tsc --noEmit', 0, 1, String((e as { stdout?: Buffer }).stdout ?? e))
+      console.log('FAIL tsc --noEmit')
+    }
+  }
+  await pool(unit, 2)
+  if (lab.length) {
+    for (const distro of distros) {
+      const name = `kptest-${distro}`.slice(0, 20)
+      const t0 = Date.now()
+      console.log(`lab: bringing up ${name} (${distro}, 3 hosts)`)
+      let stopping = false
+      const stop = (): void => {
+        if (stopping) return
+        stopping = true
+        void labDown({ name }).finally(() => process.exit(130))
+      }
+      process.on('SIGINT', stop)
+      process.on('SIGTERM', stop)
+      try {
+        await labUp({ name, hosts: 3, distro, log: (l) => console.log(`  lab: ${l}`) })
+        console.log(`lab: up in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
+        await pool(lab, 1, { KUBEPLAY_TEST_LAB: name })
+      } catch (e) {
+        count(`lab ${distro}`, 0, 1, String(e instanceof Error ? e.stack : e))
+        console.log(`FAIL lab ${distro}: ${e instanceof Error ? e.message : e}`)
+      } finally {
+        await labDown({ name }).catch((e) => console.log(`lab down failed: ${e}`))
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+      }
+    }
+  }
+  if (failures.length) console.log(`\n${'='.repeat(30)} failures\n${failures.join(`\n${'-'.repeat(30)}\n`)}`)
+  console.log(`\n${passed} passed, ${failed} failed`)
+  process.exitCode = failed ? 1 : 0
+}
+
+await main()
