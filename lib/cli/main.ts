@@ -15,6 +15,7 @@ import { runRecorder, type LastRun } from '../engine/record.ts'
 import { multiReporter, type RunResult } from '../engine/results.ts'
 import { planPlaybook, playbookTags, runPlaybook } from '../engine/run.ts'
 import type { Playbook } from '../engine/task.ts'
+import { playbookVarsSchema } from '../engine/vars.ts'
 import { ConfigError, ConfigErrors, KubeplayError } from '../errors.ts'
 import { loadInventory } from '../inventory/load.ts'
 import type { Inventory, Vars } from '../inventory/types.ts'
@@ -41,7 +42,7 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
   try {
     o = parseArgs(argv)
     if (o.help) { out(USAGE); return EXIT.ok }
-    inventory = withExtraVars(await loadInventory(o.inventory ?? 'lab'), o.extraVars)
+    inventory = withExtraVars(await loadInventory(o.inventory ?? 'lab', { schema: playbookVarsSchema(pb) }), o.extraVars)
     limit = o.limit
     if (o.retry) {
       const retry = retryLimit(o.stateDir, pb.name)

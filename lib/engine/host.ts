@@ -22,6 +22,7 @@ export class RunHosts {
     readonly connector: Connector,
     readonly checkMode: boolean,
     readonly log: (host: string, text: string) => void,
+    readonly warn: (host: string, text: string) => void = log,
   ) {}
 
   connection(name: string): Promise<Connection> {
@@ -109,6 +110,7 @@ export class RunHosts {
       from: <T>(v: HostValue<T>) => this.value(v, playVars),
       var: <T>(key: string, fallback?: T): T => (key in vars ? (vars[key] as T) : (fallback as T)),
       log: (text: string) => this.log(name, mask(text)),
+      warn: (text: string) => this.warn(name, mask(text)),
     }
     return ctx
   }

@@ -88,6 +88,8 @@ export interface HostContext {
   var<T>(key: string, fallback?: T): T
   /** A verbose line (-v), masked. */
   log(message: string): void
+  /** A warning shown in every output mode and kept in the run record (preflight findings). */
+  warn(message: string): void
 }
 
 export interface Module<P, D = unknown> {

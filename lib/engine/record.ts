@@ -38,6 +38,9 @@ export function runRecorder(stateDir: string): Reporter & { readonly path: () =>
     playStart(play, hosts) {
       write({ type: 'play', play, hosts })
     },
+    message(level, host, text) {
+      if (level === 'warn') write({ type: 'warning', host, text })
+    },
     taskEnd(r) {
       write({ type: 'task', ...r, diff: undefined })
     },

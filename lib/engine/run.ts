@@ -107,7 +107,8 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
   const results: TaskResult[] = []
   const dead = new Set<string>()
   const unreachable = new Set<string>()
-  const hosts = new RunHosts(o.inventory, o.connector, checkMode, (h, t) => reporter.message?.('verbose', h, mask(t)))
+  const hosts = new RunHosts(o.inventory, o.connector, checkMode,
+    (h, t) => reporter.message?.('verbose', h, mask(t)), (h, t) => reporter.message?.('warn', h, mask(t)))
   const queue = new PQueue({ concurrency: Math.max(1, o.forks ?? 20) })
   let aborted: string | undefined
   const interrupted = (): boolean => {

@@ -2,6 +2,7 @@
  * Tasks, handlers, roles, plays and playbooks: plain typed data. A role is a function of its params
  * returning a Role; the engine flattens plays into an ordered list of task items.
  */
+import type { Schema } from '../inventory/validate.ts'
 import type { HostContext, Module } from './module.ts'
 
 export type Params<P> = P | ((host: HostContext) => P | Promise<P>)
@@ -47,6 +48,13 @@ export interface Role {
   readonly name: string
   readonly tags: readonly string[]
   readonly items: readonly Item[]
+  /** The role's namespace in host vars (`haproxy:` in group_vars/haproxy.yml) and its schema, checked at load time. */
+  readonly vars?: RoleVars
+}
+
+export interface RoleVars {
+  readonly key: string
+  readonly schema: Schema<unknown>
 }
 
 export type Item = Task | FlushHandlers | Role
@@ -65,8 +73,8 @@ export function flushHandlers(tags: readonly string[] = ['always']): FlushHandle
 }
 
 /** A role: its name is also a tag on every task in it. */
-export function role(name: string, items: readonly Item[], opts: { tags?: readonly string[] } = {}): Role {
-  return { kind: 'role', name, tags: [name, ...(opts.tags ?? [])], items }
+export function role(name: string, items: readonly Item[], opts: { tags?: readonly string[]; vars?: RoleVars } = {}): Role {
+  return { kind: 'role', name, tags: [name, ...(opts.tags ?? [])], items, vars: opts.vars }
 }
 
 export interface PlayOptions {

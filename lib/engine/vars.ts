@@ -1,0 +1,29 @@
+/**
+ * Role settings from vars. A role's settings live under one key of the host vars (`haproxy:` in
+ * group_vars/haproxy.yml or `.ts`), so each role's slice is typed and validated on its own.
+ * Precedence: role defaults < inventory/group/host vars < params given in the playbook < -e.
+ */
+import { object, optional, type Schema } from '../inventory/validate.ts'
+import type { HostContext } from './module.ts'
+import type { Item, Playbook, RoleVars } from './task.ts'
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+
+/** The role's effective settings on this host. */
+export function settings<T extends object>(host: HostContext, key: string, defaults: T, params: Partial<T> = {}): T {
+  const fromVars = host.vars[key]
+  const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Partial<T>
+  return { ...defaults, ...(isPlainObject(fromVars) ? (fromVars as Partial<T>) : {}), ...defined }
+}
+
+/** Every role's vars schema in a playbook, as one schema for the inventory loader (unknown top-level keys are the users' own). */
+export function playbookVarsSchema(pb: Playbook): Schema<unknown> | undefined {
+  const found = new Map<string, RoleVars>()
+  const walk = (items: readonly Item[]): void => {
+    for (const it of items) if (it.kind === 'role') { if (it.vars) found.set(it.vars.key, it.vars); walk(it.items) }
+  }
+  for (const p of pb.plays) walk(p.items)
+  if (found.size === 0) return undefined
+  return object(Object.fromEntries([...found].map(([k, v]) => [k, optional(v.schema)])))
+}
