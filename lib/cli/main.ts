@@ -82,7 +82,7 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
     result = await runPlaybook(pb, {
       inventory, connector: connectorFor(inventory, o), tags: o.tags, skipTags: o.skipTags, limit,
       checkMode: o.check, forks: o.forks, startAtTask: o.startAtTask, signal: abort.signal, argv: [...argv],
-      reporter: multiReporter([consoleReporter({ verbose: o.verbose, diff: o.diff, rerunHint }), recorder]),
+      reporter: multiReporter([consoleReporter({ verbose: o.verbose, diff: o.diff, rerunHint, write: io.out }), recorder]),
     })
   } finally {
     process.off('SIGINT', onSigint)

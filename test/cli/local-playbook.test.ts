@@ -1,0 +1,101 @@
+/**
+ * A small playbook through the real CLI (argument parsing, inventory loading, engine, console,
+ * run record) with the local connection on a temp directory.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { EXIT } from '../../lib/cli/args.ts'
+import { runCli } from '../../lib/cli/main.ts'
+import { play, playbook, role, task, handler } from '../../lib/engine/task.ts'
+import { copy } from '../../lib/modules/copy.ts'
+import { file } from '../../lib/modules/file.ts'
+import { lineInFile } from '../../lib/modules/line-in-file.ts'
+import { shell } from '../../lib/modules/shell.ts'
+
+const work = mkdtempSync(join(tmpdir(), 'kp-cli-'))
+const state = join(work, 'state')
+
+function site(root: string) {
+  const marker = join(root, 'restarted')
+  const restart = handler('Restart demo', shell, { cmd: `echo x >> '${marker}'` })
+  return playbook('demo', [play('prepare', { hosts: 'all', items: [
+    role('demo', [
+      task('Create the config directory', file, { path: join(root, 'etc'), state: 'directory', mode: '0755' }),
+      task('Write the config', copy, (h) => ({ path: join(root, 'etc/app.conf'), content: `name=${h.name}\nport=${h.var('port', 80)}\n` }), { notify: [restart] }),
+      task('Enable forwarding', lineInFile, { path: join(root, 'sysctl.conf'), line: 'net.ipv4.ip_forward=1', match: /^net\.ipv4\.ip_forward=/, create: true }, { tags: ['sysctl'] }),
+    ]),
+  ] })])
+}
+
+function inventoryFile(name: string): string {
+  const path = join(work, `${name}.json`)
+  writeFileSync(path, JSON.stringify({ hosts: { node1: { connection: 'local', vars: { port: 8080 } } } }))
+  return path
+}
+
+async function cli(root: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  const lines: string[] = []
+  const code = await runCli(site(root), ['-i', inventoryFile('inv'), '--state-dir', state, ...args], { out: (l) => lines.push(l), err: (l) => lines.push(l) })
+  return { code, out: lines.join('\n') }
+}
+
+test.after(() => rmSync(work, { recursive: true, force: true }))
+
+test('first run changes, second run reports 0 changed, handler runs once', async () => {
+  const root = mkdtempSync(join(work, 'r-'))
+  const first = await cli(root)
+  assert.is(first.code, EXIT.ok, first.out)
+  assert.match(first.out, /node1\s+: ok=0 changed=4 unreachable=0 failed=0/)
+  assert.is(readFileSync(join(root, 'etc/app.conf'), 'utf8'), 'name=node1\nport=8080\n')
+  const second = await cli(root)
+  assert.is(second.code, EXIT.ok)
+  assert.match(second.out, /node1\s+: ok=3 changed=0 unreachable=0 failed=0/)
+  assert.is(readFileSync(join(root, 'restarted'), 'utf8'), 'x\n', 'handler ran exactly once')
+})
+
+test('--check on a fresh directory reports the changes and writes nothing; --detailed-exitcode gives 5', async () => {
+  const root = mkdtempSync(join(work, 'c-'))
+  const dry = await cli(root, '--check', '--diff')
+  assert.is(dry.code, EXIT.ok)
+  assert.match(dry.out, /changed=4/)
+  assert.match(dry.out, /\+port=8080/)
+  assert.equal(readdirSync(root), [], 'check mode wrote nothing')
+  assert.is((await cli(root, '--check', '--detailed-exitcode')).code, EXIT.pendingChanges)
+  await cli(root)
+  assert.is((await cli(root, '--check', '--detailed-exitcode')).code, EXIT.ok)
+})
+
+test('--tags limits the run; --list-tasks answers without running anything', async () => {
+  const root = mkdtempSync(join(work, 't-'))
+  const r = await cli(root, '--tags', 'sysctl')
+  assert.match(r.out, /changed=1/)
+  assert.ok(existsSync(join(root, 'sysctl.conf')) && !existsSync(join(root, 'etc/app.conf')))
+  const list = await cli(root, '--list-tasks')
+  assert.match(list.out, 'Write the config  [demo]')
+  assert.match(list.out, 'Enable forwarding  [demo, sysctl]')
+})
+
+test('invalid input exits 4 and names the problem; a failed host exits 2 and the run record says so', async () => {
+  const root = mkdtempSync(join(work, 'f-'))
+  const bad = await cli(root, '--tags', 'nope')
+  assert.is(bad.code, EXIT.invalidInput)
+  assert.match(bad.out, "unknown tag 'nope'")
+  writeFileSync(join(root, 'etc'), 'a file where a directory should be')
+  const failed = await cli(root)
+  assert.is(failed.code, EXIT.failed)
+  assert.match(failed.out, '--retry')
+  const last = JSON.parse(readFileSync(join(state, 'last-run.json'), 'utf8'))
+  assert.equal(last.failedHosts, ['node1'])
+  const lines = readFileSync(last.record, 'utf8').trim().split('\n').map((l: string) => JSON.parse(l))
+  assert.equal(lines.map((l: { type: string }) => l.type), ['run', 'play', 'task', 'end'])
+  assert.is(lines[2].status, 'failed')
+  rmSync(join(root, 'etc'))
+  const retry = await cli(root, '--retry')
+  assert.is(retry.code, EXIT.ok, retry.out)
+  assert.match(retry.out, /changed=4/)
+})
+
+test.run()

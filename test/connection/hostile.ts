@@ -1,0 +1,23 @@
+/** Values that break naive shell quoting; every one must round-trip through `sh` unchanged. */
+export const HOSTILE: ReadonlyArray<readonly [string, string]> = [
+  ['empty', ''],
+  ['spaces', 'a b  c'],
+  ['single quote', "it's"],
+  ['only quotes', `'"'"'`],
+  ['double quotes', 'say "hi"'],
+  ['command substitution', '$(touch /tmp/kp-pwned)'],
+  ['backticks', '`touch /tmp/kp-pwned`'],
+  ['variables', '$HOME ${PATH} $1 $@ $$'],
+  ['newlines', 'line1\nline2\n\nline4\n'],
+  ['carriage return and tab', 'a\r\tb'],
+  ['glob', '* ? [a-z] ~'],
+  ['backslashes', 'C:\\new\\table \\\\ \\'],
+  ['leading dash', '-n -e --'],
+  ['semicolons and pipes', 'x; rm -rf / | cat && false || true &'],
+  ['redirections', '> /tmp/kp-pwned < /etc/passwd 2>&1'],
+  ['history and comments', '!! # not a comment'],
+  ['percent (printf format)', '%s %d %% \\n'],
+  ['unicode', 'héllo wörld ✓ 日本語 🚀'],
+  ['heredoc terminator', "KP_EOF\nEOF\n'EOF'"],
+  ['marker lookalike', 'KP_x:0\n__kubeplay_absent__'],
+]

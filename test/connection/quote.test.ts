@@ -1,0 +1,75 @@
+import { existsSync, rmSync } from 'node:fs'
+import { inspect } from 'node:util'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { LocalConnection } from '../../lib/connection/local.ts'
+import { joinCommands, mask, quote, raw, secret, sh } from '../../lib/connection/quote.ts'
+import { HOSTILE } from './hostile.ts'
+
+const local = new LocalConnection()
+const PWNED = '/tmp/kp-pwned'
+
+test.before(() => rmSync(PWNED, { force: true }))
+
+for (const [name, value] of HOSTILE) {
+  test(`quote round-trips through /bin/sh: ${name}`, async () => {
+    const r = await local.exec(sh`printf %s ${value}`)
+    assert.is(r.code, 0, r.stderr)
+    assert.is(r.stdout, value)
+    assert.not.ok(existsSync(PWNED), 'a quoted value was executed')
+  })
+}
+
+test('an array interpolates as separate quoted words', async () => {
+  const words = HOSTILE.map(([, v]) => v)
+  const r = await local.exec(sh`for w in ${words}; do printf '[%s]' "$w"; done`)
+  assert.is(r.stdout, words.map((w) => `[${w}]`).join(''))
+})
+
+test('quote leaves plain words bare and quotes everything else POSIX-style', () => {
+  assert.is(quote('/etc/hosts'), '/etc/hosts')
+  assert.is(quote('a=b,c:d@e%f+g'), 'a=b,c:d@e%f+g')
+  assert.is(quote(''), "''")
+  assert.is(quote("it's"), `'it'\\''s'`)
+  assert.not.match(quote('a\nb'), /\$'/) // never bash-only $'…'
+})
+
+test('numbers, raw fragments and nested commands splice as written', async () => {
+  const inner = sh`printf %s ${'a b'}`
+  const cmd = sh`${inner}; printf ${raw("'|%s|'")} ${42}`
+  assert.is(cmd.text, "printf %s 'a b'; printf '|%s|' 42")
+  assert.is((await local.exec(cmd)).stdout, 'a b|42|')
+})
+
+test('a secret is sent for real but renders as *** in masked, toString, JSON and inspect', async () => {
+  const pw = secret("s3cr'et $(x)")
+  const cmd = sh`printf %s ${pw}`
+  assert.is((await local.exec(cmd)).stdout, "s3cr'et $(x)")
+  assert.is(cmd.masked, 'printf %s ***')
+  assert.is(String(cmd), 'printf %s ***')
+  assert.is(JSON.stringify({ cmd, pw }), '{"cmd":"printf %s ***","pw":"***"}')
+  assert.not.match(inspect({ cmd, pw }), /s3cr/)
+  assert.is(`${pw}`, '***')
+})
+
+test('mask() scrubs every known secret from any text, longest first', () => {
+  secret('hunter2')
+  secret('hunter2-longer')
+  assert.is(mask('pw=hunter2-longer and hunter2.'), 'pw=*** and ***.')
+  assert.is(mask(''), '')
+  assert.is(mask('nothing here'), 'nothing here')
+})
+
+test('secrets in env reach the command and not the masked text', async () => {
+  const token = secret('tok-123')
+  const r = await local.exec(sh`printf %s "$TOKEN"`, { env: { TOKEN: token } })
+  assert.is(r.stdout, 'tok-123')
+})
+
+test('joinCommands joins both renderings', () => {
+  const c = joinCommands([sh`echo ${secret('zz-top')}`, sh`true`], ' && ')
+  assert.is(c.text, 'echo zz-top && true')
+  assert.is(c.masked, 'echo *** && true')
+})
+
+test.run()
