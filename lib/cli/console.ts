@@ -1,71 +1,103 @@
 /**
- * Console output: one plain line per finished task, prefixed by host (stable in CI logs), file diffs
- * with --diff, then ansible-playbook's PLAY RECAP, the slowest tasks and the rerun hint.
- * Colour only on a TTY and never with NO_COLOR. Everything printed here is already masked.
+ * Console output. Two modes:
+ * - plain (pipes, CI, `write` given): one line per finished task, prefixed by host, in the order the
+ *   tasks end: stable and greppable in CI logs;
+ * - live (stdout is a terminal and `CI` is unset): a per-host progress block redrawn in place
+ *   (progress.ts); only what a reader needs afterwards scrolls above it: changed, failed, unreachable
+ *   and ignored tasks (every task with -v), diffs with --diff, warnings, -v messages.
+ * Both end with ansible-playbook's PLAY RECAP, the slowest tasks and the rerun hint; in live mode the
+ * block is erased first, so the run collapses to its recap. Every line is masked once more on the
+ * way out: the engine masks results, but a message from anywhere must not leak a Secret either.
  */
 import { mask } from '../connection/quote.ts'
 import { unifiedDiff } from '../engine/diff.ts'
 import type { Reporter, RunResult, TaskResult } from '../engine/results.ts'
+import { paintDiffLine, paintWith, useColor, type Colour, type Paint } from './colour.ts'
+import { createProgress, type ProgressOptions, type ProgressStream } from './progress.ts'
+
+export { useColor } from './colour.ts'
 
 export interface ConsoleOptions {
   readonly verbose: number
   readonly diff: boolean
+  /** @default useColor(stream) */
   readonly color?: boolean
+  /** Plain mode's line sink; giving one turns live mode off unless `live` says otherwise. */
   readonly write?: (line: string) => void
   /** The command to print after a failed run (`… --retry`). */
   readonly rerunHint?: string
-}
-
-const CODES = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const
-type Colour = keyof typeof CODES
-
-export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
-  return !!stream.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb'
+  /** Live per-host progress. @default stream is a TTY, `CI` unset, TERM not dumb, no `write` */
+  readonly live?: boolean
+  /** Where output goes. @default process.stdout */
+  readonly stream?: ProgressStream
+  /** Clock and timer for the live block (tests). */
+  readonly now?: ProgressOptions['now']
+  readonly schedule?: ProgressOptions['schedule']
 }
 
 const STATUS_COLOUR: Record<TaskResult['status'], Colour> = { ok: 'green', changed: 'yellow', failed: 'red', skipped: 'cyan', unreachable: 'red' }
 
 export function consoleReporter(o: ConsoleOptions): Reporter {
-  const color = o.color ?? useColor()
-  const out = o.write ?? ((l: string) => process.stdout.write(`${l}\n`))
-  const paint = (c: Colour, s: string): string => (color ? `\x1b[${CODES[c]}m${s}\x1b[0m` : s)
-  const hostWidth = { n: 8 }
+  const stream: ProgressStream = o.stream ?? process.stdout
+  const color = o.color ?? useColor(stream)
+  const paint = paintWith(color)
+  const live = o.live ?? (!o.write && !!stream.isTTY && !process.env.CI && process.env.TERM !== 'dumb')
+  const progress = live ? createProgress({ stream, color, now: o.now, schedule: o.schedule }) : undefined
+  const sink = o.write ?? ((l: string) => { stream.write(`${l}\n`) })
+  const emit = (...lines: string[]): void => {
+    const masked = lines.map(mask)
+    if (progress) progress.log(masked)
+    else masked.forEach((l) => sink(l))
+  }
+  let hostWidth = 8
   let checkMode = false
   return {
     runStart(info) {
       checkMode = info.checkMode
-      out(paint('bold', `kubeplay ${info.playbook}${info.checkMode ? ' (check mode: nothing will be changed)' : ''} — inventory ${info.inventory} — run ${info.runId}`))
+      emit(paint('bold', `kubeplay ${info.playbook}${info.checkMode ? ' (check mode: nothing will be changed)' : ''} — inventory ${info.inventory} — run ${info.runId}`))
     },
     playStart(play, hosts) {
-      hostWidth.n = Math.max(8, ...hosts.map((h) => h.length))
-      out('')
-      out(paint('bold', `PLAY [${play}] ${hosts.length ? hosts.join(', ') : '(no hosts)'}`))
+      hostWidth = Math.max(8, ...hosts.map((h) => h.length))
+      emit('', paint('bold', `PLAY [${play}] ${hosts.length ? hosts.join(', ') : '(no hosts)'}`))
+      progress?.play(play, hosts)
+    },
+    taskStart(host, task) {
+      progress?.taskStart(host, task)
     },
     taskEnd(r) {
-      const label = r.ignored ? 'ignored' : r.planned && r.status === 'changed' ? 'would' : r.status
-      const head = `${r.host.padEnd(hostWidth.n)} ${paint(r.ignored ? 'yellow' : STATUS_COLOUR[r.status], label.padEnd(11))} ${r.handler ? 'handler: ' : ''}${r.task}`
-      const time = paint('dim', ` (${r.durationMs} ms)`)
-      const showReason = r.status !== 'ok' || o.verbose > 0
-      out(`${head}${time}${showReason && r.reason ? ` — ${firstLines(r.reason, r.status === 'failed' ? 12 : 1)}` : ''}`)
-      if (o.diff && r.diff && r.status === 'changed') {
-        for (const line of unifiedDiff(r.diff.before, r.diff.after, r.diff.path).split('\n')) {
-          out(`    ${line.startsWith('+') ? paint('green', line) : line.startsWith('-') ? paint('red', line) : line}`)
-        }
-      }
+      progress?.taskEnd(r)
+      const worthKeeping = r.status !== 'ok' && r.status !== 'skipped'
+      if (progress && !worthKeeping && o.verbose === 0) return
+      emit(...taskLines(r, o, paint, hostWidth))
     },
     message(level, host, text) {
       if (level === 'verbose' && o.verbose === 0) return
-      const prefix = host ? `${host.padEnd(hostWidth.n)} ` : ''
-      out(level === 'warn' ? paint('yellow', `${prefix}WARNING: ${mask(text)}`) : paint('dim', `${prefix}${mask(text)}`))
+      const prefix = host ? `${host.padEnd(hostWidth)} ` : ''
+      emit(...text.split('\n').map((t, i) => {
+        const line = `${prefix}${level === 'warn' && i === 0 ? 'WARNING: ' : ''}${t}`
+        return level === 'warn' ? paint('yellow', line) : paint('dim', line)
+      }))
     },
     runEnd(r) {
-      for (const line of recapLines(r, paint)) out(line)
-      if (!checkMode && (r.failedHosts.length || r.unreachableHosts.length) && o.rerunHint) {
-        out('')
-        out(`to retry the failed hosts: ${o.rerunHint}`)
-      }
+      progress?.stop()
+      const lines = recapLines(r, paint)
+      if (!checkMode && (r.failedHosts.length || r.unreachableHosts.length) && o.rerunHint) lines.push('', `to retry the failed hosts: ${o.rerunHint}`)
+      lines.map(mask).forEach((l) => sink(l))
     },
   }
+}
+
+/** One finished task: `host  status  title (N ms) — reason`, then its diff with --diff. */
+export function taskLines(r: TaskResult, o: Pick<ConsoleOptions, 'verbose' | 'diff'>, paint: Paint, hostWidth = 8): string[] {
+  const label = r.ignored ? 'ignored' : r.planned && r.status === 'changed' ? 'would' : r.status
+  const head = `${r.host.padEnd(hostWidth)} ${paint(r.ignored ? 'yellow' : STATUS_COLOUR[r.status], label.padEnd(11))} ${r.handler ? 'handler: ' : ''}${r.task}`
+  const time = paint('dim', ` (${r.durationMs} ms)`)
+  const showReason = r.status !== 'ok' || o.verbose > 0
+  const lines = [`${head}${time}${showReason && r.reason ? ` — ${firstLines(r.reason, r.status === 'failed' ? 12 : 1)}` : ''}`]
+  if (o.diff && r.diff && r.status === 'changed') {
+    for (const line of unifiedDiff(r.diff.before, r.diff.after, r.diff.path).split('\n')) lines.push(`    ${paintDiffLine(line, paint)}`)
+  }
+  return lines
 }
 
 function firstLines(s: string, n: number): string {
@@ -74,7 +106,7 @@ function firstLines(s: string, n: number): string {
 }
 
 /** PLAY RECAP + slowest tasks + totals. */
-export function recapLines(r: RunResult, paint: (c: Colour, s: string) => string = (_c, s) => s): string[] {
+export function recapLines(r: RunResult, paint: Paint = (_c, s) => s): string[] {
   const hosts = Object.keys(r.recap)
   const w = Math.max(8, ...hosts.map((h) => h.length))
   const lines = ['', paint('bold', 'PLAY RECAP')]
