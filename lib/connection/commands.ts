@@ -29,10 +29,15 @@ export function atomicWriteCommand(path: string, opts: WriteOptions = {}): Shell
   }
   const lines = [
     sh`p=${path}`.text,
-    'd=$(dirname -- "$p") && t=$(mktemp "$d/.kubeplay.XXXXXX") || exit 1',
+    // The directory by parameter expansion, not $(dirname): one process less per write.
+    'case $p in */*) d=${p%/*}; d=${d:-/} ;; *) d=. ;; esac',
+    't=$(mktemp "$d/.kubeplay.XXXXXX") || exit 1',
     `trap 'rm -f "$t"' EXIT`,
     'cat >"$t" || exit 1',
-    'if [ -e "$p" ]; then chmod --reference="$p" "$t" && chown --reference="$p" "$t" 2>/dev/null; else chmod 0644 "$t"; fi',
+    // A requested mode is set below: copying or defaulting it first would be one chmod too many.
+    opts.mode
+      ? 'if [ -e "$p" ]; then chown --reference="$p" "$t" 2>/dev/null; fi'
+      : 'if [ -e "$p" ]; then chmod --reference="$p" "$t" && chown --reference="$p" "$t" 2>/dev/null; else chmod 0644 "$t"; fi',
   ]
   if (opts.mode) lines.push(sh`chmod ${opts.mode} "$t" || exit 1`.text)
   if (opts.owner) lines.push(sh`chown ${opts.owner} "$t" || exit 1`.text)
