@@ -82,6 +82,15 @@ export const sysctl = defineModule<SysctlParams, SysctlPlan>({
       await host.run(sh`mkdir -p -- "$(dirname -- ${data.file.path})"`)
       await host.conn.writeFile(data.file.path, data.file.after, { mode: '0644' })
     }
-    if (data.write !== null) await host.run(sh`sysctl -q -w ${`${p.name}=${data.write}`}`)
+    if (data.write !== null) {
+      // sysctl -w exits 0 even when the kernel refuses the value (read-only in a container's
+      // network namespace, clamped, out of range): read it back so a refusal is an error, not an
+      // endless "changed".
+      const r = await host.run(sh`sysctl -q -w ${`${p.name}=${data.write}`} 2>&1; sysctl -n ${p.name}`)
+      const now = normalizeSysctlValue(r.stdout.split('\n').filter(Boolean).pop() ?? '')
+      if (now !== data.write) {
+        throw new ModuleError('sysctl', `${p.name}: the kernel kept ${now} after sysctl -w ${data.write} (read-only here, or out of range): ${r.stdout.trim()}`)
+      }
+    }
   },
 })

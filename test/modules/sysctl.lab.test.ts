@@ -64,4 +64,25 @@ test('absent removes only its own line', async () => {
   assert.is(await out(sh`cat ${FILE}`), 'net.bridge.bridge-nf-call-iptables = 1')
 })
 
+test('a value the kernel refuses (read-only in the container) is an error, not an endless change', async () => {
+  const key = 'net.netfilter.nf_conntrack_max'
+  await runModule(conn, kernelModule, { name: 'nf_conntrack', persist: false })
+  const before = await out(sh`sysctl -n ${key}`)
+  const target = String(Number(before) + 4096)
+  const writable = (await conn.exec(sh`test -w /proc/sys/net/netfilter/nf_conntrack_max`)).code === 0
+  if (writable) {
+    // A kernel that lets the container write it: then the module must simply converge.
+    await proveIdempotent(conn, sysctl, { name: key, value: target, file: FILE, state: 'present' }, { paths: [FILE] })
+    await conn.exec(sh`sysctl -q -w ${`${key}=${before}`}`)
+    return
+  }
+  try {
+    await runModule(conn, sysctl, { name: key, value: target, file: FILE })
+    assert.unreachable('a refused write must fail')
+  } catch (e) {
+    assert.instance(e, ModuleError)
+    assert.match((e as Error).message, `${key}: the kernel kept ${before} after sysctl -w ${target}`)
+  }
+})
+
 test.run()
