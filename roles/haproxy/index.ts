@@ -1,0 +1,108 @@
+/**
+ * HAProxy in front of a kubeadm cluster (seed 001): the Kubernetes API on :6443 balanced over every
+ * master with health checks, ingress :80/:443 to the workers' NodePorts, a password-protected stats
+ * page on :8404, and optionally a keepalived VIP shared by two or more HAProxy hosts.
+ *
+ * The config is validated by `haproxy -c` on the temp file before it replaces the live one, and a
+ * change reloads HAProxy (its master process stays; connections are not cut), never restarts it.
+ */
+import { fileURLToPath } from 'node:url'
+import { defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
+import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/task.ts'
+import { ConfigErrors } from '../../lib/errors.ts'
+import { validate } from '../../lib/inventory/validate.ts'
+import { systemdUnitState } from '../../lib/facts/systemd.ts'
+import { aptPackages } from '../../lib/modules/apt-packages.ts'
+import { systemdService } from '../../lib/modules/systemd-service.ts'
+import { renderTemplate, template } from '../../lib/modules/template.ts'
+import { readFileSync } from 'node:fs'
+import { haproxyModel, haproxyVarsSchema, mergeHaproxySettings, type HaproxyModel, type HaproxyParams } from './settings.ts'
+
+export {
+  apiEndpoint, haproxyDefaults, haproxyModel, haproxyVarsSchema, mergeHaproxySettings,
+  type HaproxyIngressParams, type HaproxyModel, type HaproxyParams, type HaproxyTimeouts, type KeepalivedParams,
+} from './settings.ts'
+
+export const HAPROXY_CFG = '/etc/haproxy/haproxy.cfg'
+export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf'
+const templates = {
+  haproxy: fileURLToPath(new URL('./templates/haproxy.cfg.hbs', import.meta.url)),
+  keepalived: fileURLToPath(new URL('./templates/keepalived.conf.hbs', import.meta.url)),
+}
+
+/** Pure: the haproxy.cfg text for a model (the real file holds the password; callers must not print it). */
+export function renderHaproxyConfig(m: HaproxyModel): string {
+  return renderTemplate(readFileSync(templates.haproxy, 'utf8'), { m }, templates.haproxy)
+}
+
+/** Pure: the keepalived.conf text for a model with keepalived enabled. */
+export function renderKeepalivedConfig(m: HaproxyModel): string {
+  return renderTemplate(readFileSync(templates.keepalived, 'utf8'), { m }, templates.keepalived)
+}
+
+/** Check-only: the role's settings and the inventory's groups were resolved without error. */
+const preflight = defineModule<{ readonly reason: string }>({
+  name: 'preflight',
+  check: async (_h, p) => noChange(p.reason),
+  apply: async () => {},
+})
+
+function model(h: HostContext, params: Partial<HaproxyParams>): HaproxyModel {
+  return haproxyModel(mergeHaproxySettings(h.vars.haproxy, params), h.inventory, h.name)
+}
+
+/** In check mode on a fresh host the package is not there yet: its service tasks have nothing to check. */
+async function unitKnown(h: HostContext, unit: string): Promise<boolean> {
+  return !h.checkMode || (await h.fact(systemdUnitState, unit)).loadState !== 'not-found'
+}
+
+const ALL_TAGS = ['haproxy-install', 'haproxy-config', 'haproxy-service', 'keepalived']
+
+export function haproxy(params: Partial<HaproxyParams> = {}): Role {
+  // Params given in the playbook are checked now, before any connection.
+  const r = validate(haproxyVarsSchema, params, 'haproxy() params', { key: 'haproxy' })
+  if (r.errors.length) throw new ConfigErrors(r.errors)
+  const p = r.value as Partial<HaproxyParams>
+  const kaEnabled = (h: HostContext) => model(h, p).keepalived !== undefined
+
+  const reloadHaproxy = handler('Reload HAProxy', systemdService, { name: 'haproxy', state: 'reloaded' })
+  const reloadKeepalived = handler('Reload keepalived', systemdService, { name: 'keepalived', state: 'reloaded' })
+
+  return role('haproxy', [
+    task('Check HAProxy settings and backends', preflight, (h) => {
+      const m = model(h, p)
+      const ka = m.keepalived ? `; keepalived ${m.keepalived.state} for ${m.keepalived.vip}` : ''
+      return { reason: `API :${m.s.apiPort} → ${m.masters.length} masters${m.s.ingress.enabled ? `; ingress → ${m.workersHttp.length} workers` : ''}${ka}` }
+    }, { tags: ALL_TAGS }),
+    task('Install HAProxy', aptPackages, { names: ['haproxy'] }, { tags: ['haproxy-install'] }),
+    task('Write the HAProxy configuration', template, (h) => ({
+      path: HAPROXY_CFG,
+      src: templates.haproxy,
+      vars: { m: model(h, p) },
+      owner: 'root',
+      group: 'haproxy',
+      mode: '0640',
+      validate: 'haproxy -c -f %s',
+    }), { tags: ['haproxy-config'], notify: [reloadHaproxy] }),
+    task('Enable and start HAProxy', systemdService, { name: 'haproxy', enabled: true, state: 'started' },
+      { tags: ['haproxy-service'], when: (h) => unitKnown(h, 'haproxy'), whenReason: 'haproxy is not installed yet (check mode)' }),
+    task('Install keepalived', aptPackages, { names: ['keepalived'] },
+      { tags: ['keepalived'], when: kaEnabled, whenReason: 'haproxy.keepalived.enabled is false' }),
+    task('Write the keepalived configuration', template, (h) => ({
+      path: KEEPALIVED_CONF,
+      src: templates.keepalived,
+      vars: { m: model(h, p) },
+      owner: 'root',
+      group: 'root',
+      mode: '0640',
+      validate: 'keepalived -t -f %s',
+    }), { tags: ['keepalived'], when: kaEnabled, whenReason: 'haproxy.keepalived.enabled is false', notify: [reloadKeepalived] }),
+    task('Enable and start keepalived', systemdService, { name: 'keepalived', enabled: true, state: 'started' }, {
+      tags: ['keepalived'],
+      when: async (h) => kaEnabled(h) && unitKnown(h, 'keepalived'),
+      whenReason: 'haproxy.keepalived.enabled is false (or keepalived is not installed yet, in check mode)',
+    }),
+    // The balancer is live when the role ends, not at the end of the play: later roles (kubeadm) use it.
+    flushHandlers(),
+  ], { vars: { key: 'haproxy', schema: haproxyVarsSchema } })
+}
