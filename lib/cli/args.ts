@@ -20,7 +20,15 @@ export interface CliOptions {
   hostKeyPolicy: 'strict' | 'accept-new'
   detailedExitcode: boolean
   json?: string
+  report?: string
   help: boolean
+  /** Take the run lock of every host even when another run holds it. */
+  breakLock: boolean
+  /** Time limit of each task without its own. */
+  taskTimeoutMs?: number
+  /** After a first Ctrl-C, how long commands in flight may run before they are killed. */
+  interruptGraceMs?: number
+  vaultPasswordFile?: string
 }
 
 /** Documented exit codes (docs/cli.md). */
@@ -53,7 +61,12 @@ export const USAGE = `usage: tsx playbooks/PLAYBOOK.ts [options]
       --retry             rerun only the hosts that failed or were unreachable last run
       --state-dir DIR     run records and locks (default .kubeplay)
       --host-key-policy P strict (default) | accept-new (record unknown keys)
-      --json FILE         write the run result as JSON
+      --json FILE         write the run report as JSON (schema kubeplay.run/v1, docs/json-report.md)
+      --report FILE.html  write a self-contained HTML run report (timeline, diffs, failures)
+      --task-timeout T    fail a task running longer than T (30s, 5m, 1h; plain number = seconds)
+      --interrupt-grace T after Ctrl-C, let commands in flight finish for T (default 10s), then kill them
+      --break-lock        take each host's run lock even if another run holds it
+      --vault-password-file F  password for Ansible Vault content (or $KUBEPLAY_VAULT_PASSWORD_FILE)
   -v, -vv                 verbose: commands and outputs (secrets masked)
   -h, --help
 
@@ -62,10 +75,18 @@ exit codes: 0 ok, 2 a host failed, 3 a host unreachable, 4 invalid input (nothin
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean)
 
+/** `90`, `90s`, `1.5m`, `2h`, `500ms` → milliseconds (a plain number is seconds). */
+export function parseDuration(v: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim())
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN
+  if (!(ms >= 1 && ms <= 7 * 86_400_000)) throw new ConfigError('command line', flag, 'a duration like 30s, 5m or 1h (up to 7 days)', `'${v}'`)
+  return Math.round(ms)
+}
+
 export function parseArgs(argv: readonly string[]): CliOptions {
   const o: CliOptions = {
     check: false, diff: false, verbose: 0, extraVars: [], listHosts: false, listTasks: false, listTags: false,
-    retry: false, stateDir: '.kubeplay', hostKeyPolicy: 'strict', detailedExitcode: false, help: false,
+    retry: false, stateDir: '.kubeplay', hostKeyPolicy: 'strict', detailedExitcode: false, help: false, breakLock: false,
   }
   const args = [...argv]
   while (args.length) {
@@ -107,6 +128,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break
       }
       case '--json': o.json = value(); break
+      case '--report': o.report = value(); break
+      case '--break-lock': o.breakLock = true; break
+      case '--vault-password-file': o.vaultPasswordFile = value(); break
+      case '--task-timeout': o.taskTimeoutMs = parseDuration(value(), a); break
+      case '--interrupt-grace': o.interruptGraceMs = parseDuration(value(), a); break
       case '-h': case '--help': o.help = true; break
       default:
         if (/^-v+$/.test(a)) { o.verbose += a.length - 1; break }

@@ -18,9 +18,14 @@ import type { Playbook } from '../engine/task.ts'
 import { playbookVarsSchema } from '../engine/vars.ts'
 import { ConfigError, ConfigErrors, KubeplayError } from '../errors.ts'
 import { loadInventory } from '../inventory/load.ts'
+import { selectHosts } from '../inventory/pattern.ts'
+import { vaultPassword } from '../vault.ts'
 import type { Inventory, Vars } from '../inventory/types.ts'
 import { EXIT, parseArgs, USAGE, type CliOptions } from './args.ts'
 import { consoleReporter } from './console.ts'
+import { jsonReportText, writeHtmlReport } from '../report/index.ts'
+
+const KUBEPLAY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 /** Runs `pb` when `moduleUrl` is the script node was started with; does nothing when imported. */
 export function main(moduleUrl: string, pb: Playbook): void {
@@ -42,12 +47,14 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
   try {
     o = parseArgs(argv)
     if (o.help) { out(USAGE); return EXIT.ok }
-    inventory = withExtraVars(await loadInventory(o.inventory ?? 'lab', { schema: playbookVarsSchema(pb) }), o.extraVars)
+    const vault = vaultPassword(o.vaultPasswordFile)
+    inventory = withExtraVars(await loadInventory(o.inventory ?? 'lab', { schema: playbookVarsSchema(pb), vaultPassword: vault }), o.extraVars)
     limit = o.limit
     if (o.retry) {
-      const retry = retryLimit(o.stateDir, pb.name)
-      if (retry.length === 0) { out('nothing to retry: the last run had no failed or unreachable hosts'); return EXIT.ok }
-      limit = limit ? `${retry.join(':')}:&${limit}` : retry.join(':')
+      const retry = retryPlan(o.stateDir, pb.name, o.check, inventory, o.limit)
+      out(retry.message)
+      if (retry.hosts.length === 0) return EXIT.ok
+      limit = retry.hosts.join(':')
     }
     const plans = planPlaybook(pb, { inventory, tags: o.tags, skipTags: o.skipTags, limit, startAtTask: o.startAtTask })
     if (o.listHosts || o.listTasks || o.listTags) {
@@ -66,30 +73,51 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
     throw e
   }
 
+  // 1st Ctrl-C: no new task, in-flight ones get the grace period; 2nd: kill them now (locks are
+  // still released, the record still written); 3rd: exit at once, possibly leaving locks behind.
   const abort = new AbortController()
+  const kill = new AbortController()
   let interrupts = 0
-  const onSigint = (): void => {
+  const onSignal = (): void => {
     interrupts++
-    if (interrupts > 1) process.exit(EXIT.interrupted)
-    err('interrupt: finishing in-flight tasks, then stopping (Ctrl-C again to quit now)')
-    abort.abort()
+    if (interrupts === 1) {
+      err(`interrupt: no new tasks; tasks in flight get ${(o.interruptGraceMs ?? 10_000) / 1000} s to finish, then are killed (Ctrl-C again: kill now)`)
+      abort.abort()
+    } else if (interrupts === 2) {
+      err('interrupt: killing the commands in flight, releasing locks (Ctrl-C again: quit at once, locks may stay behind)')
+      kill.abort()
+    } else {
+      process.exit(EXIT.interrupted)
+    }
   }
-  process.on('SIGINT', onSigint)
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   const recorder = runRecorder(o.stateDir)
   const rerunHint = `${rerunCommand(argv)} --retry`
+  const lockDir = resolve(o.stateDir, 'locks')
   let result: RunResult
   try {
     result = await runPlaybook(pb, {
       inventory, connector: connectorFor(inventory, o), tags: o.tags, skipTags: o.skipTags, limit,
-      checkMode: o.check, forks: o.forks, startAtTask: o.startAtTask, signal: abort.signal, argv: [...argv],
+      checkMode: o.check, forks: o.forks, startAtTask: o.startAtTask, signal: abort.signal, killSignal: kill.signal,
+      graceMs: o.interruptGraceMs, taskTimeoutMs: o.taskTimeoutMs, argv: [...argv],
+      // Local hosts are this machine: their lock lives in the state dir, so separate projects do not collide.
+      lock: (h) => ({ breakLock: o.breakLock, ...(h.connection.connection === 'local' ? { path: resolve(lockDir, `${h.name}.lock`) } : {}) }),
       reporter: multiReporter([consoleReporter({ verbose: o.verbose, diff: o.diff, rerunHint, write: io.out }), recorder]),
     })
   } finally {
-    process.off('SIGINT', onSigint)
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
   }
   out(`run record: ${recorder.path()}`)
-  if (o.json) writeFileSync(o.json, `${JSON.stringify({ version: 1, ...result }, null, 2)}\n`)
-  if (abort.signal.aborted) return EXIT.interrupted
+  const extra = { inventory: inventory.source, argv: [...argv], kubeplayVersion: KUBEPLAY_VERSION, rerun: rerunHint }
+  if (o.json) writeFileSync(o.json, jsonReportText(result, extra))
+  if (o.report) { writeHtmlReport(result, o.report, extra); out(`report: ${o.report}`) }
+  if (abort.signal.aborted) {
+    // The console prints the hint when hosts failed; unfinished hosts need it as much.
+    if (!o.check && !result.failedHosts.length && !result.unreachableHosts.length) out(`interrupted; to finish the hosts it did not complete: ${rerunHint}`)
+    return EXIT.interrupted
+  }
   if (result.failedHosts.length) return EXIT.failed
   if (result.unreachableHosts.length) return EXIT.unreachable
   if (o.check && o.detailedExitcode && result.results.some((r) => r.status === 'changed')) return EXIT.pendingChanges
@@ -104,18 +132,56 @@ export function connectorFor(inv: Inventory, o: Pick<CliOptions, 'hostKeyPolicy'
     : connectSsh(h.name, h.connection, { hostKeyPolicy: o.hostKeyPolicy, jumpPool: jumps, resolveJump: (n) => inv.hosts.get(n)?.connection })
 }
 
-/** Hosts that failed or were unreachable in the last run of this playbook. */
+/** Hosts that failed, were unreachable or were left unfinished (interrupt, abort) in the last run of this playbook. */
 export function retryLimit(stateDir: string, playbook: string): string[] {
-  const file = resolve(stateDir, 'last-run.json')
-  if (!existsSync(file)) throw new ConfigError(file, '--retry', 'a previous run record', 'none (no run yet in this state dir)')
-  const last = JSON.parse(readFileSync(file, 'utf8')) as LastRun
-  if (last.playbook !== playbook) throw new ConfigError(file, 'playbook', `a last run of '${playbook}'`, `a run of '${last.playbook}'`)
-  return [...last.failedHosts, ...last.unreachableHosts]
+  const { last } = readLastRun(stateDir, playbook)
+  return [...new Set([...last.failedHosts, ...last.unreachableHosts, ...(last.incompleteHosts ?? [])])]
 }
 
-function rerunCommand(argv: readonly string[]): string {
-  const script = process.argv[1] ? relative(process.cwd(), process.argv[1]) : 'playbooks/site.ts'
-  return ['tsx', script, ...argv.filter((a) => a !== '--retry')].map((a) => quote(a)).join(' ')
+function readLastRun(stateDir: string, playbook: string): { file: string; last: LastRun } {
+  const file = resolve(stateDir, 'last-run.json')
+  if (!existsSync(file)) throw new ConfigError(file, '--retry', 'a previous run record', 'none (no run yet in this state dir)')
+  let last: LastRun
+  try {
+    last = JSON.parse(readFileSync(file, 'utf8')) as LastRun
+  } catch (e) {
+    throw new ConfigError(file, '--retry', 'a readable last-run.json', (e as Error).message)
+  }
+  if (!last || !Array.isArray(last.failedHosts) || !Array.isArray(last.unreachableHosts)) {
+    throw new ConfigError(file, '--retry', 'a last-run.json with failedHosts and unreachableHosts', 'another shape')
+  }
+  if (last.playbook !== playbook) throw new ConfigError(file, 'playbook', `a last run of '${playbook}' (--retry reruns the same playbook)`, `a run of '${last.playbook}'`)
+  return { file, last }
+}
+
+/**
+ * `--retry`: the last run's failed, unreachable and unfinished hosts that are still in the inventory,
+ * intersected with `--limit`, and a line saying which and why.
+ */
+export function retryPlan(stateDir: string, playbook: string, checkMode: boolean, inv: Inventory, limit?: string): { hosts: string[]; message: string } {
+  const { file, last } = readLastRun(stateDir, playbook)
+  if (last.checkMode && !checkMode) {
+    throw new ConfigError(file, '--retry', 'a last run that applied changes (the last one was --check)', `check run ${last.runId}`)
+  }
+  const why = new Map<string, string>()
+  for (const h of last.incompleteHosts ?? []) why.set(h, 'unfinished')
+  for (const h of last.unreachableHosts) why.set(h, 'unreachable')
+  for (const h of last.failedHosts) why.set(h, 'failed')
+  const allowed = limit ? new Set(selectHosts(inv, limit, '--limit')) : null
+  const gone = [...why.keys()].filter((h) => !inv.hosts.has(h))
+  const hosts = [...inv.hosts.keys()].filter((h) => why.has(h) && (!allowed || allowed.has(h)))
+  const notes = [gone.length ? `; not in the inventory any more: ${gone.join(', ')}` : '',
+    allowed ? `; --limit ${limit} keeps ${hosts.length} of ${why.size}` : ''].join('')
+  if (hosts.length === 0) {
+    return { hosts, message: `nothing to retry: run ${last.runId} left ${why.size ? `${why.size} host(s), none selected${notes}` : 'no failed, unreachable or unfinished hosts'}` }
+  }
+  return { hosts, message: `--retry: rerunning ${hosts.length} host(s) of run ${last.runId}: ${hosts.map((h) => `${h} (${why.get(h)})`).join(', ')}${notes}` }
+}
+
+/** The command line that reruns this one with --retry: copy-pasteable from the same directory. */
+export function rerunCommand(argv: readonly string[], script = process.argv[1]): string {
+  const path = script ? relative(process.cwd(), script) || script : 'playbooks/site.ts'
+  return ['npx', 'tsx', path, ...argv.filter((a) => a !== '--retry' && a !== '--break-lock')].map((a) => quote(a)).join(' ')
 }
 
 /** `-e k=v` / `-e @file.yml`: override every host's vars (highest precedence, like Ansible). */

@@ -23,7 +23,7 @@ export function isAbsent(r: ExecResult): boolean {
  * (`%s` = temp path), then rename. On any failure the temp file is removed and the target is
  * untouched.
  */
-export function atomicWriteCommand(path: string, opts: WriteOptions = {}): ShellCommand {
+export function atomicWriteCommand(path: string, opts: WriteOptions = {}, size?: number): ShellCommand {
   if (opts.mode !== undefined && !/^0?[0-7]{3,4}$/.test(opts.mode)) {
     throw new TypeError(`writeFile ${path}: mode: expected an octal string like '0644', found '${opts.mode}'`)
   }
@@ -34,6 +34,7 @@ export function atomicWriteCommand(path: string, opts: WriteOptions = {}): Shell
     't=$(mktemp "$d/.kubeplay.XXXXXX") || exit 1',
     `trap 'rm -f "$t"' EXIT`,
     'cat >"$t" || exit 1',
+    ...(size === undefined ? [] : [`[ "$(wc -c <"$t")" -eq ${size} ] || { rm -f "$t"; echo "short write: expected ${size} bytes" >&2; exit 1; }`]),
     // A requested mode is set below: copying or defaulting it first would be one chmod too many.
     opts.mode
       ? 'if [ -e "$p" ]; then chown --reference="$p" "$t" 2>/dev/null; fi'
@@ -69,7 +70,8 @@ export async function readFileVia(conn: Connection, path: string, opts: { become
 
 /** writeFile for any Connection built on exec: one round trip, content on stdin. */
 export async function writeFileVia(conn: Connection, path: string, content: string | Buffer, opts: WriteOptions = {}): Promise<void> {
-  const cmd = atomicWriteCommand(path, opts)
+  // The size check: a connection lost mid-send makes dash run the write with a truncated here-document.
+  const cmd = atomicWriteCommand(path, opts, typeof content === 'string' ? Buffer.byteLength(content) : content.length)
   const r = await conn.exec(cmd, { stdin: content, become: opts.become })
   if (r.code !== 0) throw new CommandError(conn.host, `write ${path}`, r.code, r.stdout, r.stderr)
 }

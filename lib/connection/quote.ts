@@ -43,11 +43,25 @@ export function reveal(v: string | Secret): string {
   return v instanceof Secret ? v.reveal() : v
 }
 
-/** Replaces every known secret value in `text` by `***`. Applied to all output that leaves the engine. */
+/** Below this length a secret is masked only where it stands as a whole word, not inside other words. */
+const SHORT = 6
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/**
+ * Replaces every known secret value in `text` by `***`. Applied to all output that leaves the engine.
+ * Long secrets are replaced wherever they occur; short ones only as whole words, so a 3-character
+ * secret does not garble every word that contains those letters.
+ */
 export function mask(text: string): string {
   if (sortedKnown.length === 0 || !text) return text
   let out = text
-  for (const s of sortedKnown) if (out.includes(s)) out = out.split(s).join(MASK)
+  for (const s of sortedKnown) {
+    if (!out.includes(s)) continue
+    out = s.length >= SHORT
+      ? out.split(s).join(MASK)
+      : out.replace(new RegExp(`(?<![A-Za-z0-9])${escapeRe(s)}(?![A-Za-z0-9])`, 'g'), MASK)
+  }
   return out
 }
 

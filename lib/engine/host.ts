@@ -8,6 +8,7 @@ import type { Connection, ExecOptions, WriteOptions } from '../connection/types.
 import { ModuleError } from '../errors.ts'
 import type { Inventory, InventoryHost, Vars } from '../inventory/types.ts'
 import { selectHosts } from '../inventory/pattern.ts'
+import { RUN_ENV, runTag } from './lock.ts'
 import type { Fact, HostContext, HostValue } from './module.ts'
 
 export type Connector = (host: InventoryHost) => Promise<Connection>
@@ -23,6 +24,8 @@ export class RunHosts {
     readonly checkMode: boolean,
     readonly log: (host: string, text: string) => void,
     readonly warn: (host: string, text: string) => void = log,
+    /** Put in every command's environment as KUBEPLAY_RUN=<tag>:<host>, so the run's processes can be found and killed. */
+    readonly runId?: string,
   ) {}
 
   connection(name: string): Promise<Connection> {
@@ -35,6 +38,11 @@ export class RunHosts {
       this.#conns.set(name, c)
     }
     return c
+  }
+
+  /** True when the host's connection is open (or opening) in this run. */
+  isOpen(name: string): boolean {
+    return this.#conns.has(name)
   }
 
   /** Forgets a broken connection so a later play may reconnect. */
@@ -78,7 +86,7 @@ export class RunHosts {
   context(name: string, conn: Connection, playVars: Vars, readOnly: boolean, become?: boolean): HostContext {
     const host = this.inventory.hosts.get(name)!
     const vars = { ...host.vars, ...playVars }
-    const view = viewOf(conn, readOnly, become)
+    const view = viewOf(conn, readOnly, become, this.runId === undefined ? undefined : { [RUN_ENV]: runTag(this.runId, name) })
     const ctx: HostContext = {
       name,
       vars,
@@ -116,13 +124,13 @@ export class RunHosts {
   }
 }
 
-function viewOf(conn: Connection, readOnly: boolean, become?: boolean): Connection {
-  if (!readOnly && become === undefined) return conn
+function viewOf(conn: Connection, readOnly: boolean, become?: boolean, env?: Record<string, string>): Connection {
+  if (!readOnly && become === undefined && !env) return conn
   const withBecome = <O extends { become?: boolean }>(o?: O): O | undefined =>
     become === undefined ? o : ({ become, ...o } as O)
   return {
     host: conn.host,
-    exec: (cmd, opts) => conn.exec(cmd, withBecome(opts)),
+    exec: (cmd, opts) => conn.exec(cmd, withBecome(env ? { ...opts, env: { ...env, ...opts?.env } } : opts)),
     readFile: (path, opts) => conn.readFile(path, withBecome(opts)),
     writeFile: (path: string, content: string | Buffer, opts?: WriteOptions) => {
       if (readOnly) return Promise.reject(new ModuleError('check', `${conn.host}: writeFile ${path} attempted during check (check must be read-only)`))

@@ -17,6 +17,8 @@ export interface LastRun {
   readonly checkMode: boolean
   readonly failedHosts: readonly string[]
   readonly unreachableHosts: readonly string[]
+  /** Hosts the run stopped before they finished (interrupt, abort): `--retry` includes them. */
+  readonly incompleteHosts?: readonly string[]
   readonly argv?: readonly string[]
   readonly aborted?: string
 }
@@ -45,10 +47,13 @@ export function runRecorder(stateDir: string): Reporter & { readonly path: () =>
       write({ type: 'task', ...r, diff: undefined })
     },
     runEnd(r: RunResult) {
-      write({ type: 'end', runId: r.runId, durationMs: r.durationMs, recap: r.recap, failedHosts: r.failedHosts, unreachableHosts: r.unreachableHosts, aborted: r.aborted })
+      write({
+        type: 'end', runId: r.runId, durationMs: r.durationMs, recap: r.recap, failedHosts: r.failedHosts, unreachableHosts: r.unreachableHosts,
+        incompleteHosts: r.incompleteHosts, aborted: r.aborted, interrupted: r.aborted === 'interrupted' || undefined,
+      })
       const last: LastRun = {
         version: RECORD_VERSION, runId: r.runId, playbook: r.playbook, record: file!, checkMode: r.checkMode,
-        failedHosts: r.failedHosts, unreachableHosts: r.unreachableHosts, argv, aborted: r.aborted,
+        failedHosts: r.failedHosts, unreachableHosts: r.unreachableHosts, incompleteHosts: r.incompleteHosts, argv, aborted: r.aborted,
       }
       const tmp = join(stateDir, `.last-run.${process.pid}.tmp`)
       writeFileSync(tmp, `${JSON.stringify(last, null, 2)}\n`)

@@ -42,6 +42,8 @@ export interface RunResult {
   /** Hosts that failed or were unreachable, in inventory order. */
   readonly failedHosts: readonly string[]
   readonly unreachableHosts: readonly string[]
+  /** Hosts that did not get through all their tasks because the run stopped early (interrupt, abort). */
+  readonly incompleteHosts?: readonly string[]
   /** Why the run stopped early (max fail percentage, any errors fatal, interrupt). */
   readonly aborted?: string
 }

@@ -8,14 +8,15 @@ import { randomBytes } from 'node:crypto'
 import PQueue from 'p-queue'
 import { mask } from '../connection/quote.ts'
 import type { Connection } from '../connection/types.ts'
-import { ConfigError, ConnectError, TimeoutError } from '../errors.ts'
+import { ConfigError, ConfigErrors, ConnectError, TimeoutError } from '../errors.ts'
 import { selectHosts } from '../inventory/pattern.ts'
 import type { Inventory } from '../inventory/types.ts'
 import { RunHosts, type Connector } from './host.ts'
+import { RunGuard, type LockPolicy } from './lock.ts'
 import type { HostContext } from './module.ts'
 import { recapOf, type Reporter, type RunResult, type TaskResult, type TaskStatus } from './results.ts'
 import { isSelected, validateTags, type TagFilter } from './tags.ts'
-import { flatten, type FlatTask, type Handler, type Play, type Playbook, type Task } from './task.ts'
+import { flatten, rolesOf, type FlatTask, type Handler, type Play, type Playbook, type Task } from './task.ts'
 
 export interface RunOptions extends TagFilter {
   readonly inventory: Inventory
@@ -31,8 +32,19 @@ export interface RunOptions extends TagFilter {
   readonly runId?: string
   /** Skip every task before the first one with this title. */
   readonly startAtTask?: string
-  /** Stops every host before its next task (Ctrl-C). */
+  /**
+   * Stops every host before its next task (Ctrl-C); commands in flight get `graceMs` to finish, then
+   * they are killed on the host.
+   */
   readonly signal?: AbortSignal
+  /** Kills the commands in flight now, without waiting for the grace period (a second Ctrl-C). */
+  readonly killSignal?: AbortSignal
+  /** @default 10000 */
+  readonly graceMs?: number
+  /** Time limit of every task without its own `timeoutMs`. @default none */
+  readonly taskTimeoutMs?: number
+  /** The run lock on each host (lock.ts); off unless given. The CLI always gives it. */
+  readonly lock?: LockPolicy
   readonly argv?: readonly string[]
 }
 
@@ -72,6 +84,8 @@ interface PlayPlan {
   readonly play: Play
   readonly hosts: string[]
   readonly tasks: FlatTask[]
+  /** Names in the play's host pattern that the inventory lacks (the play skips them, like Ansible). */
+  readonly unknown: string[]
 }
 
 /** Resolves hosts and tasks of every play, validating patterns and tags; contacts nothing. */
@@ -82,15 +96,33 @@ export function planPlaybook(pb: Playbook, o: Omit<RunOptions, 'connector'>): Pl
   if (o.startAtTask && !pb.plays.some((p) => flatten(p).some((t) => t.item.title === o.startAtTask))) {
     throw new ConfigError('--start-at-task', o.startAtTask, 'the title of a task in the playbook', 'no such task')
   }
-  return pb.plays.map((play) => {
-    const hosts = selectHosts(o.inventory, play.hosts, `play '${play.name}' hosts`).filter((h) => !limit || limit.has(h))
+  const plans = pb.plays.map((play) => {
+    const unknown: string[] = []
+    const hosts = selectHosts(o.inventory, play.hosts, `play '${play.name}' hosts`, { onUnknown: (n) => unknown.push(n) })
+      .filter((h) => !limit || limit.has(h))
     batches(hosts, play.serial, `play '${play.name}' serial`)
     const tasks = flatten(play).filter((t) => {
       if (!started && t.item.title === o.startAtTask) started = true
       return started && isSelected(t.tags, o)
     })
-    return { play, hosts, tasks }
+    return { play, hosts, tasks, unknown }
   })
+  // A role's inventory checks apply when some of its tasks are selected (a --tags run without it, or
+  // --skip-tags on it, does not need its settings); --limit does not matter (joins need the masters).
+  const problems = new Map<string, ConfigError>()
+  for (const e of pb.preflight?.(o.inventory) ?? []) problems.set(e.message, e)
+  pb.plays.forEach((play, i) => {
+    const selected = new Set<unknown>(plans[i]!.tasks.map((t) => t.item))
+    if (selected.size === 0) return
+    const hosts = selectHosts(o.inventory, play.hosts, `play '${play.name}' hosts`, { onUnknown: () => undefined })
+    if (hosts.length === 0) return
+    for (const r of rolesOf(play)) {
+      if (!r.preflight || !flatten({ name: r.name, hosts: [], items: [r] }).some((t) => selected.has(t.item))) continue
+      for (const e of r.preflight(o.inventory, hosts)) problems.set(e.message, e)
+    }
+  })
+  if (problems.size) throw new ConfigErrors([...problems.values()])
+  return plans
 }
 
 class Batch {
@@ -107,14 +139,36 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
   const results: TaskResult[] = []
   const dead = new Set<string>()
   const unreachable = new Set<string>()
+  const warn = (h: string | null, t: string): void => reporter.message?.('warn', h, mask(t))
   const hosts = new RunHosts(o.inventory, o.connector, checkMode,
-    (h, t) => reporter.message?.('verbose', h, mask(t)), (h, t) => reporter.message?.('warn', h, mask(t)))
+    (h, t) => reporter.message?.('verbose', h, mask(t)), warn, runId)
+  const guard = new RunGuard(runId, pb.name, hosts, o.lock, checkMode, warn)
   const queue = new PQueue({ concurrency: Math.max(1, o.forks ?? 20) })
+  /** Host → the task whose commands are running there now. */
+  const inflight = new Map<string, string>()
+  /** Hosts whose in-flight commands were killed: their failure reads as an interrupt. */
+  const killed = new Map<string, string>()
+  /** `play index:host` for every host that got through all its tasks of a play. */
+  const finished = new Set<string>()
   let aborted: string | undefined
   const interrupted = (): boolean => {
     if (o.signal?.aborted && !aborted) aborted = 'interrupted'
     return !!o.signal?.aborted
   }
+  const graceMs = o.graceMs ?? 10_000
+  let graceTimer: NodeJS.Timeout | undefined
+  const killInFlight = (why: string): void => {
+    clearTimeout(graceTimer)
+    for (const [h, t] of inflight) if (!killed.has(h)) void stopHost(h, t, why)
+  }
+  const onInterrupt = (): void => {
+    if (inflight.size) warn(null, `interrupted: waiting up to ${graceMs / 1000} s for ${inflight.size} task(s) in flight (${[...inflight.keys()].join(', ')}), then killing them`)
+    graceTimer = setTimeout(() => killInFlight(`interrupted: still running after the ${graceMs / 1000} s grace period`), graceMs)
+  }
+  const onKill = (): void => killInFlight('interrupted twice: killed without waiting')
+  if (o.signal?.aborted) onInterrupt()
+  else o.signal?.addEventListener('abort', onInterrupt, { once: true })
+  o.killSignal?.addEventListener('abort', onKill, { once: true })
   const record = (r: TaskResult): TaskResult => {
     results.push(r)
     reporter.taskEnd?.(r)
@@ -123,10 +177,11 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
 
   reporter.runStart?.({ runId, playbook: pb.name, checkMode, inventory: o.inventory.source, argv: o.argv })
   try {
-    for (const { play, hosts: playHosts, tasks } of plans) {
+    for (const [pi, { play, hosts: playHosts, tasks, unknown }] of plans.entries()) {
       if (aborted || interrupted()) break
       const active = playHosts.filter((h) => !dead.has(h))
       reporter.playStart?.(play.name, active)
+      for (const n of unknown) reporter.message?.('warn', null, `play '${play.name}': no host or group '${n}' in ${o.inventory.source}; skipped`)
       if (active.length === 0) {
         reporter.message?.('info', null, `play '${play.name}': no hosts matched`)
         continue
@@ -135,7 +190,9 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
       for (const batch of batches(active, play.serial)) {
         if (aborted || interrupted()) break
         const b = new Batch()
-        await Promise.all(batch.map((h) => queue.add(() => runHost(h, play, tasks, b))))
+        await Promise.all(batch.map((h) => queue.add(async () => {
+          if (await runHost(h, play, tasks, b)) finished.add(`${pi}:${h}`)
+        })))
         const failed = batch.filter((h) => dead.has(h)).length
         if (b.fatal) aborted = `anyErrorsFatal: ${b.fatal}`
         else if (play.maxFailPercentage !== undefined && (failed * 100) / batch.length > play.maxFailPercentage) {
@@ -146,10 +203,17 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
       }
     }
   } finally {
+    clearTimeout(graceTimer)
+    o.signal?.removeEventListener('abort', onInterrupt)
+    o.killSignal?.removeEventListener('abort', onKill)
+    await guard.releaseAll()
     await hosts.closeAll()
   }
+  interrupted() // an interrupt during the last tasks still marks the run
   if (aborted) reporter.message?.('warn', null, `run aborted: ${aborted}`)
   const order = [...o.inventory.hosts.keys()]
+  const incomplete = new Set(plans.flatMap(({ hosts: ph, tasks }, pi) =>
+    tasks.length ? ph.filter((h) => !dead.has(h) && !finished.has(`${pi}:${h}`)) : []))
   const result: RunResult = {
     runId,
     playbook: pb.name,
@@ -160,13 +224,15 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
     recap: recapOf(results),
     failedHosts: order.filter((h) => dead.has(h) && !unreachable.has(h)),
     unreachableHosts: order.filter((h) => unreachable.has(h)),
+    ...(incomplete.size ? { incompleteHosts: order.filter((h) => incomplete.has(h)) } : {}),
     aborted,
   }
   reporter.runEnd?.(result)
   return result
 
-  async function runHost(name: string, play: Play, tasks: FlatTask[], b: Batch): Promise<void> {
-    if (aborted || b.fatal || interrupted()) return
+  /** True when the host ran every task of the play. */
+  async function runHost(name: string, play: Play, tasks: FlatTask[], b: Batch): Promise<boolean> {
+    if (aborted || b.fatal || interrupted()) return false
     let conn: Connection
     const t0 = Date.now()
     try {
@@ -174,7 +240,15 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
     } catch (e) {
       markUnreachable(name)
       record({ play: play.name, host: name, task: 'Connect', status: 'unreachable', reason: errorText(e), startedAt: t0, durationMs: Date.now() - t0 })
-      return
+      return false
+    }
+    try {
+      const refused = await guard.take(name, conn)
+      if (refused) return fail(name, record(taskResult(name, play, 'Take the run lock', 'failed', refused, t0)), play, b)
+    } catch (e) {
+      const r = taskResult(name, play, 'Take the run lock', e instanceof ConnectError ? 'unreachable' : 'failed', errorText(e), t0)
+      record(r)
+      return fail(name, r, play, b)
     }
     const ctx = hosts.context(name, conn, play.vars ?? {}, false, play.become)
     const ro = hosts.context(name, conn, play.vars ?? {}, true, play.become)
@@ -193,10 +267,10 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
     }
 
     for (const t of tasks) {
-      if (b.fatal || interrupted()) return
+      if (b.fatal || interrupted()) return false
       const item = t.item
       if (item.kind === 'flush') {
-        if (!(await runHandlers())) return
+        if (!(await runHandlers())) return false
         continue
       }
       let r: TaskResult
@@ -217,12 +291,16 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
       }
       record(r)
       if (r.status === 'changed' && item.notify) for (const h of item.notify) if (!notified.has(h)) notified.set(h, item.title)
-      if ((r.status === 'failed' && !r.ignored) || r.status === 'unreachable') {
-        fail(name, r, play, b)
-        return
-      }
+      if ((r.status === 'failed' && !r.ignored) || r.status === 'unreachable') return fail(name, r, play, b)
     }
-    await runHandlers()
+    return !interrupted() && (await runHandlers()) && !interrupted()
+  }
+
+  /** Kills the host's commands of this run (task timeout, interrupt); its task then fails with `why`. */
+  async function stopHost(name: string, task: string, why: string): Promise<void> {
+    killed.set(name, why)
+    warn(name, `${why}: killing the commands of '${task}'`)
+    if (!(await guard.reap(name))) hosts.dropConnection(name)
   }
 
   function fail(name: string, r: TaskResult, play: Play, b: Batch): false {
@@ -242,11 +320,12 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
     const t0 = Date.now()
     const extra = { role: roleName, module: item.module.name }
     reporter.taskStart?.(ctx.name, item.title)
+    inflight.set(ctx.name, item.title)
     try {
       if (item.kind === 'task' && item.when && !(await item.when(ctx))) {
         return taskResult(ctx.name, play, item.title, 'skipped', item.whenReason ?? 'condition is false', t0, extra)
       }
-      const timeoutMs = item.kind === 'task' ? item.timeoutMs : undefined
+      const timeoutMs = (item.kind === 'task' ? item.timeoutMs : undefined) ?? o.taskTimeoutMs
       const params = typeof item.params === 'function' ? await (item.params as (h: HostContext) => unknown)(ctx) : item.params
       const plan = await withTimeout(item.module.check(ro, params), timeoutMs, ctx.name, item.title)
       if (!plan.changed) return taskResult(ctx.name, play, item.title, 'ok', plan.reason, t0, extra)
@@ -263,9 +342,14 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
       return taskResult(ctx.name, play, item.title, changed ? 'changed' : 'ok', reason, t0, { ...extra, diff: changed ? diff : undefined })
     } catch (e) {
       hosts.invalidateFacts(ctx.name)
+      const why = killed.get(ctx.name)
+      if (why) return taskResult(ctx.name, play, item.title, 'failed', `${why} (${errorText(e)})`, t0, extra)
       if (e instanceof ConnectError) return taskResult(ctx.name, play, item.title, 'unreachable', errorText(e), t0, extra)
+      if (e instanceof TaskTimeout) await stopHost(ctx.name, item.title, 'task timed out').then(() => killed.delete(ctx.name))
       const ignored = item.kind === 'task' && item.ignoreErrors ? true : undefined
       return taskResult(ctx.name, play, item.title, 'failed', errorText(e), t0, { ...extra, ignored })
+    } finally {
+      inflight.delete(ctx.name)
     }
   }
 }
@@ -280,11 +364,14 @@ function errorText(e: unknown): string {
   return mask(e instanceof Error ? e.message : String(e))
 }
 
+/** The task-level limit (the engine's), told apart from a command's own `timeoutMs`. */
+class TaskTimeout extends TimeoutError {}
+
 async function withTimeout<T>(p: Promise<T>, ms: number | undefined, host: string, what: string): Promise<T> {
   if (!ms) return p
   let timer: NodeJS.Timeout | undefined
   try {
-    return await Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new TimeoutError(host, `task '${what}'`, ms)), ms) })])
+    return await Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new TaskTimeout(host, `task '${what}'`, ms)), ms) })])
   } finally {
     clearTimeout(timer)
   }

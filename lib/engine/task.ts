@@ -2,6 +2,8 @@
  * Tasks, handlers, roles, plays and playbooks: plain typed data. A role is a function of its params
  * returning a Role; the engine flattens plays into an ordered list of task items.
  */
+import type { ConfigError } from '../errors.ts'
+import type { Inventory } from '../inventory/types.ts'
 import type { Schema } from '../inventory/validate.ts'
 import type { HostContext, Module } from './module.ts'
 
@@ -50,7 +52,12 @@ export interface Role {
   readonly items: readonly Item[]
   /** The role's namespace in host vars (`haproxy:` in group_vars/haproxy.yml) and its schema, checked at load time. */
   readonly vars?: RoleVars
+  /** Checks of the whole inventory (its play's hosts, other groups) run before any connection. */
+  readonly preflight?: Preflight
 }
+
+/** Problems found in the inventory and vars alone; any problem stops the run before it connects. */
+export type Preflight = (inventory: Inventory, hosts: readonly string[]) => readonly ConfigError[]
 
 export interface RoleVars {
   readonly key: string
@@ -73,8 +80,8 @@ export function flushHandlers(tags: readonly string[] = ['always']): FlushHandle
 }
 
 /** A role: its name is also a tag on every task in it. */
-export function role(name: string, items: readonly Item[], opts: { tags?: readonly string[]; vars?: RoleVars } = {}): Role {
-  return { kind: 'role', name, tags: [name, ...(opts.tags ?? [])], items, vars: opts.vars }
+export function role(name: string, items: readonly Item[], opts: { tags?: readonly string[]; vars?: RoleVars; preflight?: Preflight } = {}): Role {
+  return { kind: 'role', name, tags: [name, ...(opts.tags ?? [])], items, vars: opts.vars, preflight: opts.preflight }
 }
 
 export interface PlayOptions {
@@ -105,10 +112,22 @@ export function play(name: string, opts: PlayOptions): Play {
 export interface Playbook {
   readonly name: string
   readonly plays: readonly Play[]
+  /** Checks of the whole inventory run before any connection (version skips, confirmations…). */
+  readonly preflight?: (inventory: Inventory) => readonly ConfigError[]
 }
 
-export function playbook(name: string, plays: readonly Play[]): Playbook {
-  return { name, plays }
+export function playbook(name: string, plays: readonly Play[], opts: { preflight?: Playbook['preflight'] } = {}): Playbook {
+  return { name, plays, preflight: opts.preflight }
+}
+
+/** Every role of a play, nested ones included, each once. */
+export function rolesOf(p: Play): Role[] {
+  const out: Role[] = []
+  const walk = (items: readonly Item[]): void => {
+    for (const it of items) if (it.kind === 'role') { if (!out.includes(it)) out.push(it); walk(it.items) }
+  }
+  walk(p.items)
+  return out
 }
 
 /** One task of a play after flattening: effective tags are its own, its roles' and the play's. */

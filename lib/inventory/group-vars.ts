@@ -20,6 +20,7 @@ import type { Vars } from './types.ts'
 import { parseYaml } from './ansible.ts'
 import { splitAnsibleVars } from './ansible-vars.ts'
 import { describe, validate, type Schema } from './validate.ts'
+import { decryptInline, decryptVault, isVaultText, secretLeaves } from '../vault.ts'
 
 const EXTENSIONS = ['', '.json', '.yaml', '.yml', '.js', '.ts'] as const
 const VARS_FILE = /\.(json|ya?ml|js|ts)$/
@@ -53,7 +54,8 @@ export function wrapSecretVars<T>(value: T, key = ''): T {
 }
 
 /** One vars file's content, or undefined after recording why not. YAML errors name the line. */
-export async function readVarsFile(file: string, errors: ConfigError[]): Promise<Vars | undefined> {
+export async function readVarsFile(file: string, errors: ConfigError[], opts: Pick<VarsLoadOptions, 'vaultPassword'> = {}): Promise<Vars | undefined> {
+  let vaulted = false
   let data: unknown
   if (/\.(ts|js)$/.test(file)) {
     try {
@@ -63,7 +65,22 @@ export async function readVarsFile(file: string, errors: ConfigError[]): Promise
       return undefined
     }
   } else {
-    const text = readFileSync(file, 'utf8')
+    let text = readFileSync(file, 'utf8')
+    if (isVaultText(text)) {
+      // An `ansible-vault encrypt`ed file (group_vars/all/vault.yml): decrypt, then read as usual.
+      if (!opts.vaultPassword) {
+        errors.push(new ConfigError(file, '(vault)', 'a vault password to decrypt it (--vault-password-file or $KUBEPLAY_VAULT_PASSWORD_FILE)', 'none given'))
+        return undefined
+      }
+      try {
+        text = decryptVault(text, opts.vaultPassword, file, '(vault)').toString('utf8')
+        vaulted = true
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e
+        errors.push(e)
+        return undefined
+      }
+    }
     if (file.endsWith('.json')) {
       const r = parseJson(text, file, errors)
       if (r === undefined) return undefined
@@ -79,7 +96,9 @@ export async function readVarsFile(file: string, errors: ConfigError[]): Promise
     errors.push(new ConfigError(file, '(top level)', /\.(ts|js)$/.test(file) ? 'a default export of a vars object' : 'a mapping of vars', describe(data)))
     return undefined
   }
-  return data as Vars
+  // `key: !vault |` values arrive as their vault text; whole vault files are secret throughout.
+  const vars = decryptInline(data as Vars, file, opts.vaultPassword, errors)
+  return vaulted ? secretLeaves(vars, 'vault') : vars
 }
 
 /** JSON.parse with the error as a ConfigError naming the line. */
@@ -99,6 +118,8 @@ export function parseJson(text: string, file: string, errors: ConfigError[]): un
 export interface VarsLoadOptions {
   /** Known vars and their types; checked in every file, each error naming the file and key. */
   readonly schema?: Schema<unknown>
+  /** Opens Ansible Vault content: encrypted vars files and inline `!vault` values. */
+  readonly vaultPassword?: Secret
 }
 
 /**
@@ -110,7 +131,7 @@ export async function loadVarsFor(dirs: readonly string[], name: string, errors:
   let merged: Vars | undefined
   for (const dir of dirs) {
     for (const file of varsFilesFor(dir, name)) {
-      const raw = await readVarsFile(file, errors)
+      const raw = await readVarsFile(file, errors, opts)
       if (!raw) continue
       let vars = splitAnsibleVars(raw, file, (k) => k, errors).clean
       if (opts.schema) {

@@ -13,6 +13,7 @@ import { parseAnsibleIni, parseAnsibleYaml } from './ansible.ts'
 import { loadAllVars, parseJson, type VarsLoadOptions } from './group-vars.ts'
 import { resolveInventory, type ResolveOptions } from './resolve.ts'
 import { describe } from './validate.ts'
+import { decryptInline } from '../vault.ts'
 
 export interface LoadOptions extends VarsLoadOptions {
   /** Project root whose `group_vars/` and `host_vars/` apply too. @default process.cwd() */
@@ -128,7 +129,8 @@ export async function loadInventory(src: string, opts: LoadOptions = {}): Promis
   const errors: ConfigError[] = []
   const found = await findSource(src, errors)
   if (!found?.spec) throw new ConfigErrors(errors)
-  const spec = found.spec
+  // Inline `!vault` values in the inventory file itself (ansible_become_password: !vault |).
+  const spec = decryptInline(found.spec, found.file, opts.vaultPassword, errors)
   const cwd = opts.cwd ?? process.cwd()
   const bases = [found.dir, cwd]
   const groupNames = ['all', 'ungrouped', ...Object.keys(spec.groups ?? {})]

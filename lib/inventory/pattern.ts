@@ -9,7 +9,12 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
 }
 
-function resolveTerm(inv: Inventory, term: string, where: string): string[] {
+export interface SelectOptions {
+  /** Called for a name that is neither a host nor a group; when absent, such a name is a ConfigError. */
+  readonly onUnknown?: (name: string) => void
+}
+
+function resolveTerm(inv: Inventory, term: string, where: string, o: SelectOptions): string[] {
   const m = /^(.+?)\[(-?\d+)(?::(-?\d*))?\]$/.exec(term)
   const base = m ? m[1]! : term
   let hosts: string[]
@@ -22,6 +27,9 @@ function resolveTerm(inv: Inventory, term: string, where: string): string[] {
     for (const h of inv.hosts.keys()) if (re.test(h)) set.add(h)
     for (const g of inv.groups.values()) if (re.test(g.name)) g.hosts.forEach((h) => set.add(h))
     hosts = [...inv.hosts.keys()].filter((h) => set.has(h))
+  } else if (o.onUnknown) {
+    o.onUnknown(base)
+    return []
   } else {
     throw new ConfigError(where, base, `a host or group of ${inv.source}`, `'${base}', which is neither`)
   }
@@ -34,7 +42,7 @@ function resolveTerm(inv: Inventory, term: string, where: string): string[] {
 }
 
 /** Host names matched by `pattern` (string or list of terms), in inventory order. */
-export function selectHosts(inv: Inventory, pattern: string | readonly string[], where = 'hosts'): string[] {
+export function selectHosts(inv: Inventory, pattern: string | readonly string[], where = 'hosts', o: SelectOptions = {}): string[] {
   const split = (p: string): string[] => p.split(/[:,](?![^[]*\])/)
   const terms = (typeof pattern === 'string' ? split(pattern) : pattern.flatMap(split))
     .map((t) => t.trim())
@@ -43,9 +51,9 @@ export function selectHosts(inv: Inventory, pattern: string | readonly string[],
   const intersections: string[][] = []
   const exclusions = new Set<string>()
   for (const t of terms) {
-    if (t.startsWith('&')) intersections.push(resolveTerm(inv, t.slice(1), where))
-    else if (t.startsWith('!')) resolveTerm(inv, t.slice(1), where).forEach((h) => exclusions.add(h))
-    else resolveTerm(inv, t, where).forEach((h) => union.add(h))
+    if (t.startsWith('&')) intersections.push(resolveTerm(inv, t.slice(1), where, o))
+    else if (t.startsWith('!')) resolveTerm(inv, t.slice(1), where, o).forEach((h) => exclusions.add(h))
+    else resolveTerm(inv, t, where, o).forEach((h) => union.add(h))
   }
   return [...inv.hosts.keys()].filter(
     (h) => union.has(h) && !exclusions.has(h) && intersections.every((set) => set.includes(h)),

@@ -87,6 +87,14 @@ export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly C
       vars: { lab_become_user: becomeUser },
     }])),
     groups: plan.groups,
-    vars: { lab_name: lab, lab_become_password_file: paths.becomePassword },
+    vars: {
+      lab_name: lab,
+      lab_become_password_file: paths.becomePassword,
+      // This machine's kernel has no nfsd and no NFS client: write exports and fstab, don't start or mount.
+      nfs: { startServer: false, mountState: 'present' },
+      // No Kubernetes package repository is reachable from here: kubeadm/kubelet/kubectl must already
+      // be on the hosts (as in an air-gapped install). The tests install stand-ins; `npm start` skips them.
+      kubernetes: { packageSource: 'preinstalled' },
+    },
   }
 }

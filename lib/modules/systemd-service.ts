@@ -56,7 +56,14 @@ export const systemdService = defineModule<SystemdServiceParams, Step[]>({
   name: 'systemdService',
   async check(host, p) {
     const s = await host.fact(systemdUnitState, p.name)
-    const steps = planService(p, s)
+    // In a dry run the package that ships the unit is usually installed by an earlier task that
+    // did not run: plan what would happen instead of failing. A real run still fails on it.
+    const steps = host.checkMode && s.loadState === 'not-found'
+      ? planService(p, { ...s, loadState: 'loaded', unitFileState: 'disabled', activeState: 'inactive' })
+      : planService(p, s)
+    if (host.checkMode && s.loadState === 'not-found' && steps.length) {
+      return change(`${steps.join(', ')} ${p.name} (unit not installed yet: an earlier task installs it)`, { data: steps })
+    }
     if (!steps.length) {
       return noChange(`${p.name}: already ${[p.state, p.enabled !== undefined && (p.enabled ? 'enabled' : 'disabled'), p.masked && 'masked'].filter(Boolean).join(', ') || 'as asked'}`)
     }

@@ -72,4 +72,12 @@ test('joinCommands joins both renderings', () => {
   assert.is(c.masked, 'echo *** && true')
 })
 
+test('mask: long secrets everywhere, short secrets only as whole words', () => {
+  secret('Sup3r-s3cret-value')
+  secret('ab1')
+  assert.is(mask('token=Sup3r-s3cret-value;x=prefixSup3r-s3cret-valuesuffix'), 'token=***;x=prefix***suffix')
+  assert.is(mask('pw ab1, tab1e stays, cab1n stays, (ab1)'), 'pw ***, tab1e stays, cab1n stays, (***)')
+  assert.is(mask('a.b*c literal'), 'a.b*c literal')
+})
+
 test.run()

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { secret } from '../../lib/connection/quote.ts'
-import { ConfigError } from '../../lib/errors.ts'
+import { ConfigError, ConfigErrors } from '../../lib/errors.ts'
 import { change, defineModule, hostValue } from '../../lib/engine/module.ts'
 import { planPlaybook, runPlaybook } from '../../lib/engine/run.ts'
 import { flushHandlers, handler, play, playbook, role, task } from '../../lib/engine/task.ts'
@@ -217,6 +217,37 @@ test('cross-host values are read once, on the source host, even when it is outsi
   assert.equal(seen.sort(), ['w1:kubeadm join --token abc.m1', 'w2:kubeadm join --token abc.m1'])
   assert.ok(rec.connected.includes('m1'))
   assert.is(r.failedHosts.length, 0)
+})
+
+test('a play naming a group the inventory lacks is skipped with a warning (Ansible), --limit stays strict', async () => {
+  const { rec, t } = setup()
+  const warnings: string[] = []
+  const pb = playbook('pb', [play('nfs', { hosts: 'nfs_server', items: [t('export')] }), play('m', { hosts: 'masters', items: [t('a')] })])
+  const r = await runPlaybook(pb, { inventory: inv, connector: rec.connector, reporter: { message: (l, _h, text) => { if (l === 'warn') warnings.push(text) } } })
+  assert.equal(rec.calledOn('export'), [])
+  assert.equal(rec.calledOn('a').sort(), ['m1', 'm2', 'm3'])
+  assert.equal(r.failedHosts, [])
+  assert.match(warnings.join('\n'), "play 'nfs': no host or group 'nfs_server' in stub; skipped")
+})
+
+test('playbook and role preflight checks stop the run before any connection', async () => {
+  const { rec, t } = setup()
+  const seen: string[][] = []
+  const checked = role('needs-lb', [t('a')], { preflight: (inventory, hosts) => {
+    seen.push([...hosts])
+    return inventory.groups.has('haproxy') ? [] : [new ConfigError('inventory', 'groups.haproxy', 'a load balancer host', 'no haproxy group')]
+  } })
+  const pb = playbook('pb', [play('p', { hosts: 'masters', items: [checked] })],
+    { preflight: (inventory) => inventory.hosts.size > 100 ? [new ConfigError('inventory', 'hosts', 'at most 100', 'more')] : [] })
+  try {
+    await runPlaybook(pb, { inventory: inv, connector: rec.connector, limit: 'm2' })
+    assert.unreachable()
+  } catch (e) {
+    assert.instance(e, ConfigErrors)
+    assert.match((e as Error).message, 'inventory: groups.haproxy: expected a load balancer host, found no haproxy group')
+  }
+  assert.equal(seen, [['m1', 'm2', 'm3']], 'role preflight sees the play hosts, whatever --limit says')
+  assert.equal(rec.connected, [])
 })
 
 test('planning (list hosts/tasks) contacts nothing', () => {

@@ -72,6 +72,10 @@ test('stop and disable; a port nobody listens on times out naming it', async () 
 
 test('starting a unit that does not exist is a clear error', async () => {
   await expectError(runModule(conn, systemdService, { name: 'kp-nosuch.service', state: 'started' }), ModuleError, /kp-nosuch\.service: expected an installed unit, found none/)
+  // In check mode the unit is usually shipped by a package an earlier (unapplied) task installs.
+  const dry = await runModule(conn, systemdService, { name: 'kp-nosuch.service', state: 'started', enabled: true }, { checkMode: true })
+  assert.ok(dry.plan.changed && !dry.applied)
+  assert.match(dry.plan.changed ? dry.plan.summary : '', 'kp-nosuch.service (unit not installed yet')
 })
 
 test('a unit that fails to start brings its status into the error', async () => {

@@ -1,0 +1,276 @@
+/**
+ * Typed definitions of the kubeadm configuration API (kubeadm.k8s.io v1beta3 and v1beta4) and of
+ * the component configs kubeadm accepts next to them (KubeletConfiguration, KubeProxyConfiguration),
+ * limited to the fields kubeplay renders or users commonly set, plus a validator: a rendered YAML
+ * file is parsed back and every document is checked against the definition of its apiVersion/kind
+ * (unknown keys, wrong types, v1beta3 map-style `extraArgs` in v1beta4 and the reverse).
+ *
+ * Sources: kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta3 and .v1beta4. v1beta4
+ * (Kubernetes 1.31) turned every `extraArgs` and `kubeletExtraArgs` from a string map into a list of
+ * `{ name, value }`, moved `apiServer.timeoutForControlPlane` and `discovery.timeout` into a
+ * `timeouts` struct on Init/JoinConfiguration, and added `extraEnvs`, `encryptionAlgorithm`,
+ * `dns.disabled`, `proxy.disabled`.
+ */
+import { parseAllDocuments } from 'yaml'
+import type { KubeadmApiVersion } from './kubeadm-version.ts'
+
+/** v1beta4 extra argument (duplicates allowed, order kept). */
+export interface Arg { readonly name: string; readonly value: string }
+/** v1beta3: a string map; v1beta4: a list of Arg. */
+export type ExtraArgs<V extends KubeadmApiVersion> = V extends 'kubeadm.k8s.io/v1beta4' ? readonly Arg[] : Readonly<Record<string, string>>
+
+export interface Taint { readonly key: string; readonly value?: string; readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }
+
+export interface NodeRegistrationOptions<V extends KubeadmApiVersion> {
+  readonly name?: string
+  readonly criSocket?: string
+  /** null: no taints (kubeadm's way to say "schedulable control plane"). */
+  readonly taints?: readonly Taint[] | null
+  readonly kubeletExtraArgs?: ExtraArgs<V>
+  readonly ignorePreflightErrors?: readonly string[]
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never'
+}
+
+export interface APIEndpoint { readonly advertiseAddress?: string; readonly bindPort?: number }
+
+/** v1beta4 only: durations like `4m0s`. */
+export interface Timeouts {
+  readonly controlPlaneComponentHealthCheck?: string
+  readonly kubeletHealthCheck?: string
+  readonly kubernetesAPICall?: string
+  readonly etcdAPICall?: string
+  readonly tlsBootstrap?: string
+  readonly discovery?: string
+  readonly upgradeManifests?: string
+}
+
+export interface InitConfiguration<V extends KubeadmApiVersion = KubeadmApiVersion> {
+  readonly apiVersion: V
+  readonly kind: 'InitConfiguration'
+  readonly nodeRegistration?: NodeRegistrationOptions<V>
+  readonly localAPIEndpoint?: APIEndpoint
+  /** Encrypts the uploaded control-plane certificates (`--upload-certs`); never rendered by kubeplay (a secret). */
+  readonly certificateKey?: string
+  readonly skipPhases?: readonly string[]
+  /** v1beta4 only. */
+  readonly timeouts?: V extends 'kubeadm.k8s.io/v1beta4' ? Timeouts : never
+}
+
+export interface ControlPlaneComponent<V extends KubeadmApiVersion> {
+  readonly extraArgs?: ExtraArgs<V>
+}
+
+export interface APIServer<V extends KubeadmApiVersion> extends ControlPlaneComponent<V> {
+  readonly certSANs?: readonly string[]
+  /** v1beta3 only (v1beta4: InitConfiguration.timeouts.controlPlaneComponentHealthCheck). */
+  readonly timeoutForControlPlane?: V extends 'kubeadm.k8s.io/v1beta3' ? string : never
+}
+
+export interface Networking {
+  readonly podSubnet?: string
+  readonly serviceSubnet?: string
+  readonly dnsDomain?: string
+}
+
+export interface ClusterConfiguration<V extends KubeadmApiVersion = KubeadmApiVersion> {
+  readonly apiVersion: V
+  readonly kind: 'ClusterConfiguration'
+  /** `v1.31.4` */
+  readonly kubernetesVersion: string
+  /** `host:port` of the load balancer in front of every kube-apiserver. */
+  readonly controlPlaneEndpoint?: string
+  readonly clusterName?: string
+  readonly certificatesDir?: string
+  readonly imageRepository?: string
+  readonly networking?: Networking
+  readonly apiServer?: APIServer<V>
+  readonly controllerManager?: ControlPlaneComponent<V>
+  readonly scheduler?: ControlPlaneComponent<V>
+  readonly etcd?: { readonly local?: { readonly dataDir?: string; readonly extraArgs?: ExtraArgs<V> } }
+  /** v1beta4 only. */
+  readonly encryptionAlgorithm?: V extends 'kubeadm.k8s.io/v1beta4' ? 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | 'ECDSA-P256' : never
+}
+
+export interface BootstrapTokenDiscovery {
+  readonly apiServerEndpoint: string
+  readonly token: string
+  readonly caCertHashes?: readonly string[]
+  readonly unsafeSkipCAVerification?: boolean
+}
+
+export interface JoinConfiguration<V extends KubeadmApiVersion = KubeadmApiVersion> {
+  readonly apiVersion: V
+  readonly kind: 'JoinConfiguration'
+  readonly nodeRegistration?: NodeRegistrationOptions<V>
+  readonly discovery: {
+    readonly bootstrapToken?: BootstrapTokenDiscovery
+    readonly tlsBootstrapToken?: string
+    /** v1beta3 only (v1beta4: timeouts.discovery). */
+    readonly timeout?: V extends 'kubeadm.k8s.io/v1beta3' ? string : never
+  }
+  readonly controlPlane?: { readonly localAPIEndpoint?: APIEndpoint; readonly certificateKey?: string }
+  readonly timeouts?: V extends 'kubeadm.k8s.io/v1beta4' ? Timeouts : never
+}
+
+export interface KubeletConfiguration {
+  readonly apiVersion: 'kubelet.config.k8s.io/v1beta1'
+  readonly kind: 'KubeletConfiguration'
+  /** Must match the container runtime's (containerd `SystemdCgroup = true`). */
+  readonly cgroupDriver?: 'systemd' | 'cgroupfs'
+  readonly failSwapOn?: boolean
+  readonly clusterDNS?: readonly string[]
+  readonly clusterDomain?: string
+  readonly rotateCertificates?: boolean
+  readonly serverTLSBootstrap?: boolean
+  readonly maxPods?: number
+}
+
+export interface KubeProxyConfiguration {
+  readonly apiVersion: 'kubeproxy.config.k8s.io/v1alpha1'
+  readonly kind: 'KubeProxyConfiguration'
+  readonly mode?: '' | 'iptables' | 'ipvs' | 'nftables'
+  readonly clusterCIDR?: string
+}
+
+export type KubeadmDocument<V extends KubeadmApiVersion = KubeadmApiVersion> =
+  | InitConfiguration<V> | ClusterConfiguration<V> | JoinConfiguration<V> | KubeletConfiguration | KubeProxyConfiguration
+
+// ---- validator ---------------------------------------------------------------------------------
+
+/** A field's definition: a scalar kind, an enum, a list, or a nested object (unknown keys refused). */
+type Field =
+  | 'string' | 'int' | 'bool' | 'strings' | 'args' | 'duration'
+  | { readonly enum: readonly string[] }
+  | { readonly list: Field }
+  | { readonly nullable: Field }
+  | { readonly fields: Readonly<Record<string, Field>>; readonly required?: readonly string[] }
+
+type Version = 'v1beta3' | 'v1beta4'
+
+const obj = (fields: Record<string, Field>, required: string[] = []): Field => ({ fields, required })
+
+function definitions(v: Version): Record<string, Field> {
+  const b4 = v === 'v1beta4'
+  const taint = obj({ key: 'string', value: 'string', effect: { enum: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] }, timeAdded: 'string' }, ['key', 'effect'])
+  const nodeRegistration = obj({
+    name: 'string', criSocket: 'string', taints: { nullable: { list: taint } }, kubeletExtraArgs: 'args',
+    ignorePreflightErrors: 'strings', imagePullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] },
+    ...(b4 ? { imagePullSerial: 'bool' as Field } : {}),
+  })
+  const endpoint = obj({ advertiseAddress: 'string', bindPort: 'int' })
+  const timeouts = obj({
+    controlPlaneComponentHealthCheck: 'duration', kubeletHealthCheck: 'duration', kubernetesAPICall: 'duration',
+    etcdAPICall: 'duration', tlsBootstrap: 'duration', discovery: 'duration', upgradeManifests: 'duration',
+  })
+  const env = { list: obj({ name: 'string', value: 'string' }, ['name']) } as Field
+  const component = (extra: Record<string, Field> = {}): Field => obj({
+    extraArgs: 'args', extraVolumes: { list: obj({ name: 'string', hostPath: 'string', mountPath: 'string', readOnly: 'bool', pathType: 'string' }) },
+    ...(b4 ? { extraEnvs: env } : {}), ...extra,
+  })
+  const meta = { apiVersion: 'string', kind: 'string' } as const
+  return {
+    InitConfiguration: obj({
+      ...meta, nodeRegistration, localAPIEndpoint: endpoint, certificateKey: 'string', skipPhases: 'strings',
+      bootstrapTokens: { list: obj({ token: 'string', description: 'string', ttl: 'duration', usages: 'strings', groups: 'strings' }) },
+      patches: obj({ directory: 'string' }),
+      ...(b4 ? { timeouts, dryRun: 'bool' as Field } : {}),
+    }),
+    ClusterConfiguration: obj({
+      ...meta, kubernetesVersion: 'string', controlPlaneEndpoint: 'string', clusterName: 'string', certificatesDir: 'string',
+      imageRepository: 'string', featureGates: obj({}),
+      networking: obj({ podSubnet: 'string', serviceSubnet: 'string', dnsDomain: 'string' }),
+      apiServer: component({ certSANs: 'strings', ...(b4 ? {} : { timeoutForControlPlane: 'duration' as Field }) }),
+      controllerManager: component(), scheduler: component(),
+      etcd: obj({ local: obj({ dataDir: 'string', extraArgs: 'args', serverCertSANs: 'strings', peerCertSANs: 'strings', ...(b4 ? { extraEnvs: env } : {}) }) }),
+      dns: obj({ imageRepository: 'string', imageTag: 'string', ...(b4 ? { disabled: 'bool' as Field } : {}) }),
+      ...(b4 ? { encryptionAlgorithm: { enum: ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256', 'ECDSA-P384'] } as Field, proxy: obj({ disabled: 'bool' }) } : {}),
+    }, ['kubernetesVersion']),
+    JoinConfiguration: obj({
+      ...meta, nodeRegistration, caCertPath: 'string', skipPhases: 'strings', patches: obj({ directory: 'string' }),
+      discovery: obj({
+        bootstrapToken: obj({ apiServerEndpoint: 'string', token: 'string', caCertHashes: 'strings', unsafeSkipCAVerification: 'bool' }, ['apiServerEndpoint', 'token']),
+        file: obj({ kubeConfigPath: 'string' }), tlsBootstrapToken: 'string', ...(b4 ? {} : { timeout: 'duration' as Field }),
+      }),
+      controlPlane: obj({ localAPIEndpoint: endpoint, certificateKey: 'string' }),
+      ...(b4 ? { timeouts, dryRun: 'bool' as Field } : {}),
+    }, ['discovery']),
+  }
+}
+
+const COMPONENTS: Record<string, Field> = {
+  'kubelet.config.k8s.io/v1beta1/KubeletConfiguration': obj({
+    apiVersion: 'string', kind: 'string', cgroupDriver: { enum: ['systemd', 'cgroupfs'] }, failSwapOn: 'bool',
+    clusterDNS: 'strings', clusterDomain: 'string', rotateCertificates: 'bool', serverTLSBootstrap: 'bool', maxPods: 'int',
+  }),
+  'kubeproxy.config.k8s.io/v1alpha1/KubeProxyConfiguration': obj({
+    apiVersion: 'string', kind: 'string', mode: { enum: ['', 'iptables', 'ipvs', 'nftables'] }, clusterCIDR: 'string',
+  }),
+}
+
+const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/
+
+function checkField(f: Field, v: unknown, path: string, version: string, out: string[]): void {
+  const bad = (expected: string): void => { out.push(`${path}: expected ${expected}, found ${JSON.stringify(v)}`) }
+  if (f === 'string') { if (typeof v !== 'string') bad('a string'); return }
+  if (f === 'int') { if (!Number.isInteger(v)) bad('an integer'); return }
+  if (f === 'bool') { if (typeof v !== 'boolean') bad('true or false'); return }
+  if (f === 'duration') { if (typeof v !== 'string' || !DURATION.test(v)) bad("a duration like '4m0s'"); return }
+  if (f === 'strings') { if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) bad('a list of strings'); return }
+  if (f === 'args') {
+    if (version === 'kubeadm.k8s.io/v1beta4') {
+      // The map style is the classic v1beta3 → v1beta4 migration mistake: say so.
+      if (!Array.isArray(v)) { bad('a list of {name, value} (v1beta4 changed extraArgs from a map to a list)'); return }
+      v.forEach((a, i) => checkField(obj({ name: 'string', value: 'string' }, ['name', 'value']), a, `${path}[${i}]`, version, out))
+    } else if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+      bad('a map of flag name to string value (v1beta3)')
+    }
+    return
+  }
+  if ('enum' in f) { if (!f.enum.includes(v as string)) bad(`one of ${f.enum.map((e) => JSON.stringify(e)).join(', ')}`); return }
+  if ('nullable' in f) { if (v !== null) checkField(f.nullable, v, path, version, out); return }
+  if ('list' in f) {
+    if (!Array.isArray(v)) { bad('a list'); return }
+    v.forEach((x, i) => checkField(f.list, x, `${path}[${i}]`, version, out))
+    return
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) { bad('a mapping'); return }
+  const rec = v as Record<string, unknown>
+  const openMap = Object.keys(f.fields).length === 0 // featureGates: any keys
+  for (const [k, x] of Object.entries(rec)) {
+    const sub = f.fields[k]
+    if (sub) checkField(sub, x, path ? `${path}.${k}` : k, version, out)
+    else if (!openMap) out.push(`${path ? `${path}.` : ''}${k}: unknown field for ${version}`)
+  }
+  for (const k of f.required ?? []) if (rec[k] === undefined) out.push(`${path ? `${path}.` : ''}${k}: required, missing`)
+}
+
+/** Problems of one parsed document, each `Kind.path: expected …, found …`; empty when valid. */
+export function validateKubeadmDocument(doc: unknown): string[] {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return [`document: expected a mapping, found ${JSON.stringify(doc)}`]
+  const { apiVersion, kind } = doc as { apiVersion?: unknown; kind?: unknown }
+  const out: string[] = []
+  const label = `${String(kind)}`
+  let def: Field | undefined
+  const m = /^kubeadm\.k8s\.io\/(v1beta3|v1beta4)$/.exec(String(apiVersion))
+  if (m) def = definitions(m[1] as Version)[String(kind)]
+  else def = COMPONENTS[`${String(apiVersion)}/${String(kind)}`]
+  if (!def) return [`${label}: unknown apiVersion/kind ${String(apiVersion)}/${String(kind)}`]
+  checkField(def, doc, '', String(apiVersion), out)
+  return out.map((e) => `${label}.${e}`)
+}
+
+/** Parses a multi-document kubeadm config and validates every document; problems, or [] when valid. */
+export function validateKubeadmConfig(text: string): string[] {
+  const docs = parseAllDocuments(text)
+  const out: string[] = []
+  if (!Array.isArray(docs)) return ['expected YAML documents, found none']
+  docs.forEach((d, i) => {
+    if (d.errors.length) { out.push(`document ${i + 1}: YAML error: ${d.errors[0]!.message}`); return }
+    out.push(...validateKubeadmDocument(d.toJS()))
+  })
+  const kinds = docs.map((d) => (d.toJS() as { kind?: string } | null)?.kind)
+  const apiVersions = new Set(docs.map((d) => (d.toJS() as { apiVersion?: string } | null)?.apiVersion).filter((a) => a?.startsWith('kubeadm.k8s.io/')))
+  if (apiVersions.size > 1) out.push(`expected one kubeadm API version in the file, found ${[...apiVersions].join(' and ')}`)
+  for (const k of new Set(kinds)) if (kinds.filter((x) => x === k).length > 1) out.push(`${k}: expected at most one document of this kind, found several`)
+  return out
+}

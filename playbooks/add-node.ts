@@ -1,0 +1,23 @@
+/**
+ * Joins new worker(s) to a running cluster without touching the others: the kubernetes-worker role
+ * on exactly the named hosts. Add the host to the `workers` group of the inventory, then
+ *
+ *   tsx playbooks/add-node.ts -i inventory.ts --limit worker4
+ *
+ * `--limit` keeps every other host out of the run (not even connected to); the join token is still
+ * created on the first master, which the role reads whatever `--limit` says. A host that has already
+ * joined is left as it is. Programmatic use: `addNodePlaybook('worker4')`.
+ */
+import { main } from '../lib/cli/main.ts'
+import { play, playbook, type Playbook } from '../lib/engine/task.ts'
+import { kubernetesWorker } from '../roles/kubernetes-worker/index.ts'
+import type { KubernetesParams } from '../roles/kubernetes/settings.ts'
+
+/** The worker role on `nodes` only (a host pattern: `worker4`, `worker4:worker5`). */
+export function addNodePlaybook(nodes = 'workers', kubernetes: Partial<KubernetesParams> = {}): Playbook {
+  return playbook('add-node', [play(`Join ${nodes === 'workers' ? 'the --limit hosts' : nodes} as workers`, { hosts: nodes, items: [kubernetesWorker(kubernetes)] })])
+}
+
+export const addNode = addNodePlaybook()
+
+main(import.meta.url, addNode)

@@ -1,0 +1,28 @@
+/**
+ * MetalLB (and, for site.ts, the NGINX ingress controller) on a converged cluster, from the first
+ * master (seed 001's install-metallb.yml):
+ *
+ *   tsx playbooks/install-metallb.ts -i inventory.ts                 # native manifest + pools
+ *   tsx playbooks/install-metallb.ts -i inventory.ts --tags metallb-pools   # pools only
+ *
+ * The pools come from the `metallb:` vars (group_vars/k8s-cluster.yml or inventory.ts); they are
+ * checked at inventory load and against the inventory before anything is applied.
+ */
+import { main } from '../lib/cli/main.ts'
+import { play, playbook, type Play, type Playbook } from '../lib/engine/task.ts'
+import { ingressNginx } from '../roles/ingress-nginx/index.ts'
+import { metallb } from '../roles/metallb/index.ts'
+
+/** MetalLB from masters[0]: reused by site.ts. */
+export const metallbPlay: Play = play('MetalLB load balancer', { hosts: 'masters[0]', become: true, items: [metallb()] })
+
+/**
+ * The NGINX ingress controller from masters[0], NodePorts 32624/31316: reused by site.ts. Not part
+ * of this playbook: it needs `ingressNginx.manifestSha256` (kubeplay ships no digest for it).
+ */
+export const ingressPlay: Play = play('NGINX ingress controller', { hosts: 'masters[0]', become: true, items: [ingressNginx()] })
+
+export const pb: Playbook = playbook('install-metallb', [metallbPlay])
+export default pb
+
+main(import.meta.url, pb)

@@ -1,0 +1,21 @@
+/**
+ * The monitoring stack (Prometheus :30900, Grafana :30300, Alertmanager, node-exporter,
+ * kube-state-metrics) from the first master (seed 001's install-prometheus.yml):
+ *
+ *   tsx playbooks/install-prometheus.ts -i inventory.ts
+ *   tsx playbooks/install-prometheus.ts -i inventory.ts -e '{"prometheus":{"loadBalancers":["grafana"]}}'
+ *
+ * Grafana's admin password is `prometheus.grafanaAdminPassword` (a secret), or generated once into
+ * the state directory (`.kubeplay/secrets/grafana_admin_password`) and reused.
+ */
+import { main } from '../lib/cli/main.ts'
+import { play, playbook, type Play, type Playbook } from '../lib/engine/task.ts'
+import { prometheus } from '../roles/prometheus/index.ts'
+
+/** The monitoring stack from masters[0]: reused by site.ts. */
+export const prometheusPlay: Play = play('Monitoring: Prometheus, Grafana, Alertmanager', { hosts: 'masters[0]', become: true, items: [prometheus()] })
+
+export const pb: Playbook = playbook('install-prometheus', [prometheusPlay])
+export default pb
+
+main(import.meta.url, pb)

@@ -1,0 +1,39 @@
+/**
+ * The whole platform of seed 001, in order: the load balancer, node preparation, shared storage,
+ * then the Kubernetes control plane, workers and add-ons.
+ *
+ *   tsx playbooks/site.ts -i inventory.ts --check --diff     # what would change
+ *   tsx playbooks/site.ts -i inventory.ts --tags haproxy     # only the load balancer
+ *   npm start                                                # the built-in lab, no inventory needed
+ */
+import { main } from '../lib/cli/main.ts'
+import { play, playbook } from '../lib/engine/task.ts'
+import { common, containerd, haproxy, kubernetesPlays, nfsClient, nfsServer } from '../roles/index.ts'
+import { metallbPlay } from './install-metallb.ts'
+import { prometheusPlay } from './install-prometheus.ts'
+
+export const loadBalancerPlay = play('Load balancer', { hosts: 'haproxy', become: true, items: [haproxy()] })
+
+export const prepareNodesPlay = play('Prepare the Kubernetes nodes', {
+  hosts: 'k8s-cluster', become: true, items: [common(), containerd()],
+})
+
+export const nfsServerPlay = play('NFS server', { hosts: 'nfs_server', become: true, items: [nfsServer()] })
+export const nfsClientsPlay = play('NFS clients', { hosts: 'nfs_clients', become: true, items: [nfsClient()] })
+
+/** Control plane (first master inits, the others join one at a time), then the workers. */
+export const kubernetesClusterPlays = kubernetesPlays()
+
+// The NGINX ingress controller (seed 001) needs its manifest's sha256 pinned first
+// (`ingressNginx.manifestSha256` in group_vars): then add `ingressPlay` from ./install-metallb.ts here.
+export const site = playbook('site', [
+  loadBalancerPlay,
+  prepareNodesPlay,
+  nfsServerPlay,
+  nfsClientsPlay,
+  ...kubernetesClusterPlays,
+  metallbPlay,
+  prometheusPlay,
+])
+
+main(import.meta.url, site)

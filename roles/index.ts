@@ -1,0 +1,11 @@
+/** Every role, for `import { common, containerd } from 'kubeplay/roles'`. */
+export { common, commonDefaults, commonVarsSchema, type CommonParams } from './common/index.ts'
+export { containerd, containerdDefaults, containerdVarsSchema, type ContainerdParams } from './containerd/index.ts'
+export { haproxy, haproxyDefaults, haproxyVarsSchema, apiEndpoint, type HaproxyParams } from './haproxy/index.ts'
+export { nfsServer, nfsClient, nfsDefaults, nfsVarsSchema, type NfsParams } from './nfs/index.ts'
+export { kubernetesMaster } from './kubernetes-master/index.ts'
+export { kubernetesWorker } from './kubernetes-worker/index.ts'
+export { kubernetesPlays, kubernetesDefaults, kubernetesVarsSchema, type KubernetesParams } from './kubernetes/index.ts'
+export { metallb, metallbDefaults, metallbVarsSchema, validateMetallbConfig, type MetallbParams } from './metallb/index.ts'
+export { ingressNginx, ingressNginxDefaults, type IngressNginxParams } from './ingress-nginx/index.ts'
+export { prometheus, prometheusDefaults, type PrometheusParams } from './prometheus/index.ts'

@@ -1,0 +1,23 @@
+/**
+ * kubernetes-worker (seed 001): the same pinned, held packages as the masters, then `kubeadm join`
+ * with a token created on the first master at that moment (masked). A node with
+ * /etc/kubernetes/kubelet.conf has joined and is left alone, so a rerun asks the first master for
+ * nothing, and a reset node (kubelet.conf gone) rejoins even under `--limit`.
+ */
+import { role, task, type Role } from '../../lib/engine/task.ts'
+import { checkedParams, kubernetesSettingsCheck, modelOf } from '../kubernetes/common.ts'
+import { kubeadmJoin } from '../kubernetes/join.ts'
+import { packageTasks } from '../kubernetes/packages.ts'
+import { kubernetesPreflight, kubernetesVarsSchema, type KubernetesParams } from '../kubernetes/settings.ts'
+
+export const WORKER_TAGS = ['kubernetes', 'k8s-worker'] as const
+
+export function kubernetesWorker(params: Partial<KubernetesParams> = {}): Role {
+  const p = checkedParams(params, 'kubernetesWorker()')
+  const model = modelOf(p)
+  return role('kubernetes-worker', [
+    task('Check the Kubernetes settings', kubernetesSettingsCheck, (h) => ({ model: model(h), host: h.name }), { tags: ['always'] }),
+    ...packageTasks(model, []),
+    task('Join the cluster as a worker (kubeadm join)', kubeadmJoin, (h) => ({ model: model(h), controlPlane: false }), { tags: ['join'] }),
+  ], { tags: [...WORKER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema }, preflight: (inv) => kubernetesPreflight(inv, params) })
+}

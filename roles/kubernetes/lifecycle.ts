@@ -1,0 +1,79 @@
+/**
+ * Building blocks of the lifecycle playbooks (upgrade, add-node, renew-certs…): reading the versions
+ * a cluster and a node run, and running a command on the first master on behalf of another node
+ * (drain/uncordon), the way Ansible's `delegate_to` does, through a once-per-run `hostValue`.
+ */
+import { sh, type ShellCommand } from '../../lib/connection/quote.ts'
+import { change, defineModule, hostValue, noChange, type HostContext } from '../../lib/engine/module.ts'
+import { CommandError, ModuleError } from '../../lib/errors.ts'
+import { formatVersion, parseKubeVersion, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
+
+export const APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml'
+
+/** Pure: the kube-apiserver image tag in its static pod manifest → the control plane's version. */
+export function parseApiserverVersion(manifest: string): KubeVersion | null {
+  const m = /image:\s*\S*kube-apiserver:(v?\d+\.\d+\.\d+)\b/.exec(manifest)
+  return m ? parseKubeVersion(m[1]!) : null
+}
+
+/** The version this host's kube-apiserver runs (null: no control plane here). */
+export async function controlPlaneVersion(host: HostContext): Promise<KubeVersion | null> {
+  const b = await host.conn.readFile(APISERVER_MANIFEST, { become: true })
+  return b ? parseApiserverVersion(b.toString('utf8')) : null
+}
+
+/** `kubelet --version` → the node's kubelet version (null: no kubelet). */
+export async function kubeletVersion(host: HostContext): Promise<KubeVersion | null> {
+  const r = await host.exec(sh`command -v kubelet >/dev/null 2>&1 && kubelet --version`)
+  const m = /v(\d+\.\d+\.\d+)/.exec(r.stdout)
+  return r.code === 0 && m ? parseKubeVersion(m[1]!) : null
+}
+
+export const sameVersion = (a: KubeVersion | null, b: KubeVersion): boolean => !!a && formatVersion(a) === formatVersion(b)
+
+/** The node name kubeadm registered: the host's hostname (lab and seed hosts are named like their inventory entry). */
+export async function nodeName(host: HostContext): Promise<string> {
+  return (await host.run(sh`hostname`)).stdout.trim()
+}
+
+export interface OnFirstMasterParams {
+  readonly masters: string
+  /** Unique per run and node: `drain lab5`. */
+  readonly label: string
+  readonly command: (node: string) => ShellCommand
+  /** Decides on this host whether there is anything to do. */
+  readonly needed: (host: HostContext) => Promise<boolean | string>
+  readonly doneReason: string
+}
+
+/** Runs a kubectl command on the first master for this node (drain, uncordon), only when `needed`. */
+export const onFirstMaster = defineModule<OnFirstMasterParams, string>({
+  name: 'onFirstMaster',
+  async check(host, p) {
+    const need = await p.needed(host)
+    if (need === false) return noChange(p.doneReason)
+    const node = await nodeName(host)
+    return change(`${p.label.replace('{node}', node)} (from ${p.masters}[0])${typeof need === 'string' ? `: ${need}` : ''}`, { data: node })
+  },
+  async apply(host, p, plan) {
+    const node = plan.data
+    const cmd = p.command(node)
+    const out = await host.from(hostValue(`kubernetes.${p.label.replace('{node}', node)}@${host.name}`, `${p.masters}[0]`, async (src) => {
+      const r = await src.exec(cmd, { become: true, timeoutMs: 20 * 60_000 })
+      if (r.code !== 0) throw new CommandError(src.name, cmd.masked, r.code, r.stdout, r.stderr)
+      return r.stdout.trim()
+    }))
+    return { output: out }
+  },
+})
+
+/** Check-only: fails the host with `message` when `problem` returns one. */
+export const assertion = defineModule<{ readonly problem: (h: HostContext) => Promise<string | null>; readonly ok: string }>({
+  name: 'assert',
+  async check(host, p) {
+    const problem = await p.problem(host)
+    if (problem) throw new ModuleError('assert', `${host.name}: ${problem}`)
+    return noChange(p.ok)
+  },
+  async apply() {},
+})

@@ -1,0 +1,230 @@
+/**
+ * Settings shared by the kubernetes-master and kubernetes-worker roles (vars namespace `kubernetes`):
+ * types, defaults, schema, and the pure step from settings + inventory to the cluster model (API
+ * endpoint, subnets, first master). Every problem is a ConfigError naming its key, found before a
+ * task changes anything.
+ */
+import { ConfigError, ConfigErrors } from '../../lib/errors.ts'
+import { selectHosts } from '../../lib/inventory/pattern.ts'
+import { formatIPv4, isCidr, isIPv4, parseCidr, parseIPv4, rangesOverlap } from '../../lib/inventory/net.ts'
+import type { Inventory, Vars } from '../../lib/inventory/types.ts'
+import {
+  array, custom, enumOf, int, object, optional, record, refine, string, union, validate, type Schema,
+} from '../../lib/inventory/validate.ts'
+import { requireKubeVersion, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
+
+/** Where kubeadm, kubelet and kubectl come from. */
+export type PackageSource =
+  /** The upstream repository of the minor, `https://pkgs.k8s.io/core:/stable:/v1.31/deb/`, key pinned by `repoKeySha256`. */
+  | 'pkgs.k8s.io'
+  /** A mirror with the same layout (`<mirror>/Release.key` + flat suite `/`), for air-gapped sites. */
+  | { readonly mirror: string; readonly keySha256: string }
+  /** Already on the hosts (baked images, the lab's stand-ins): only checked, never installed. */
+  | 'preinstalled'
+
+export interface KubernetesParams {
+  /** Kubernetes release. @default '1.31.4' */
+  readonly version: string
+  /** Debian revision on pkgs.k8s.io: packages are pinned to `<version>-<revision>`. @default '1.1' */
+  readonly packageRevision: string
+  /** @default 'pkgs.k8s.io' */
+  readonly packageSource: PackageSource
+  /** sha256 of `https://pkgs.k8s.io/core:/stable:/v1.MINOR/deb/Release.key`. Required with 'pkgs.k8s.io'. @default none */
+  readonly repoKeySha256?: string
+  /** `host:port` every node reaches the API through. @default first host of `haproxyGroup`, port `apiPort` */
+  readonly controlPlaneEndpoint?: string
+  /** HAProxy's API port. @default 6443 */
+  readonly apiPort: number
+  /** @default 'haproxy' */
+  readonly haproxyGroup: string
+  /** The first host of this group initialises the cluster. @default 'masters' */
+  readonly mastersGroup: string
+  /** @default 'workers' */
+  readonly workersGroup: string
+  /** Pod network; Flannel's `Network` is set to it. @default '10.244.0.0/16' */
+  readonly podSubnet: string
+  /**
+   * Service ClusterIPs. kubeadm's own default, 10.96.0.0/12, spans 10.96–10.111 and so contains
+   * seed 001's LAN 10.110.190.0/24: ours is 10.96.0.0/16 (kube-dns stays 10.96.0.10). Overlaps
+   * with nodes or pods are refused. @default '10.96.0.0/16'
+   */
+  readonly serviceSubnet: string
+  /** @default 'kubernetes' */
+  readonly clusterName: string
+  /** @default 'unix:///run/containerd/containerd.sock' */
+  readonly criSocket: string
+  /** @default 'flannel' */
+  readonly cni: 'flannel' | 'none'
+  /** Another URL serving the pinned Flannel v0.28.9 manifest (a mirror, or file:// on the first master when air-gapped). @default the upstream URL */
+  readonly flannelUrl?: string
+  /** Who gets `~/.kube/config` (a copy of admin.conf) on every master. @default 'root' */
+  readonly kubeconfigUser: string
+  /** Extra API server certificate names. @default [] */
+  readonly certSANs: readonly string[]
+  /** Extra kube-apiserver flags. @default {} */
+  readonly apiServerExtraArgs: Readonly<Record<string, string>>
+  /** Lifetime of the join tokens kubeplay creates. @default '1h' */
+  readonly tokenTtl: string
+  /**
+   * With packageSource 'preinstalled', the upgrade playbook runs this argv to put the target
+   * release's tools in place (`{version}` → `1.32.0`); without it, it requires them preinstalled. @default none
+   */
+  readonly preinstalledUpgradeArgv?: readonly string[]
+}
+
+export const kubernetesDefaults: KubernetesParams = {
+  version: '1.31.4',
+  packageRevision: '1.1',
+  packageSource: 'pkgs.k8s.io',
+  apiPort: 6443,
+  haproxyGroup: 'haproxy',
+  mastersGroup: 'masters',
+  workersGroup: 'workers',
+  podSubnet: '10.244.0.0/16',
+  serviceSubnet: '10.96.0.0/16',
+  clusterName: 'kubernetes',
+  criSocket: 'unix:///run/containerd/containerd.sock',
+  cni: 'flannel',
+  kubeconfigUser: 'root',
+  certSANs: [],
+  apiServerExtraArgs: {},
+  tokenTtl: '1h',
+}
+
+const SHA256 = /^[a-fA-F0-9]{64}$/
+const cidr = (): Schema<string> => custom('an IPv4 CIDR with no host bits set, like 10.244.0.0/16', (v) => {
+  if (typeof v !== 'string' || !isCidr(v)) return { error: parseCidr(String(v)) ? `a CIDR with no host bits set (${formatIPv4(parseCidr(String(v))!.first)}/${parseCidr(String(v))!.prefix})` : 'an IPv4 CIDR like 10.244.0.0/16' }
+  return v
+})
+const group = (): Schema<string> => refine(string(), 'an inventory group name', (s) => /^[\w.-]+$/.test(s))
+
+export const kubernetesVarsSchema: Schema<Partial<KubernetesParams>> = object({
+  version: optional(custom('a Kubernetes release like 1.31.4', (v) => (typeof v === 'string' && /^v?1\.\d+\.\d+$/.test(v) ? v.replace(/^v/, '') : { error: 'a Kubernetes release like 1.31.4' }))),
+  packageRevision: optional(refine(string(), "a Debian revision like '1.1'", (s) => /^[0-9][0-9A-Za-z.+~]*$/.test(s))),
+  packageSource: optional(union(
+    enumOf(['pkgs.k8s.io', 'preinstalled']),
+    object({ mirror: refine(string(), 'an http(s) URL', (s) => /^https?:\/\/\S+$/.test(s)), keySha256: refine(string(), '64 hex digits', (s) => SHA256.test(s)) }, { strict: true }),
+  )),
+  repoKeySha256: optional(refine(string(), '64 hex digits (sha256 of Release.key)', (s) => SHA256.test(s))),
+  controlPlaneEndpoint: optional(refine(string(), 'host:port', (s) => /^[\w.-]+:\d{1,5}$/.test(s))),
+  apiPort: optional(int({ min: 1, max: 65535 })),
+  haproxyGroup: optional(group()),
+  mastersGroup: optional(group()),
+  workersGroup: optional(group()),
+  podSubnet: optional(cidr()),
+  serviceSubnet: optional(cidr()),
+  clusterName: optional(refine(string(), 'a DNS label', (s) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s))),
+  criSocket: optional(refine(string(), 'a unix:// socket path', (s) => /^unix:\/\/\/\S+$/.test(s))),
+  cni: optional(enumOf(['flannel', 'none'])),
+  flannelUrl: optional(refine(string(), 'an http(s):// or file:// URL', (s) => /^(https?|file):\/\/\S+$/.test(s))),
+  kubeconfigUser: optional(refine(string(), 'a user name', (s) => /^[a-z_][a-z0-9_-]*$/.test(s))),
+  certSANs: optional(array(string())),
+  apiServerExtraArgs: optional(record(string())),
+  tokenTtl: optional(refine(string(), "a duration like '1h' or '30m'", (s) => /^\d+(s|m|h)$/.test(s))),
+  preinstalledUpgradeArgv: optional(array(string())),
+}) as Schema<Partial<KubernetesParams>>
+
+/** Defaults < `kubernetes:` vars < playbook params, validated as a whole. */
+export function mergeKubernetesSettings(fromVars: unknown, params: Partial<KubernetesParams>, where = 'kubernetes'): KubernetesParams {
+  const r1 = validate(kubernetesVarsSchema, fromVars ?? {}, where, { key: 'kubernetes' })
+  const r2 = validate(kubernetesVarsSchema, params, 'kubernetes params', { key: 'kubernetes' })
+  const errors = [...r1.errors, ...r2.errors]
+  if (errors.length) throw new ConfigErrors(errors)
+  const defined = Object.fromEntries(Object.entries(r2.value ?? {}).filter(([, v]) => v !== undefined))
+  return { ...kubernetesDefaults, ...(r1.value ?? {}), ...defined } as KubernetesParams
+}
+
+/** Everything the tasks need, resolved from settings + inventory. */
+export interface ClusterModel {
+  readonly s: KubernetesParams
+  readonly version: KubeVersion
+  readonly masters: readonly string[]
+  readonly workers: readonly string[]
+  /** Initialises the cluster; joins read the token and certificate key from it. */
+  readonly firstMaster: string
+  readonly controlPlaneEndpoint: string
+  /** Inventory address of each host (IPv4 or name). */
+  readonly addresses: Readonly<Record<string, string>>
+}
+
+function addressOf(inv: Inventory, host: string): string {
+  return inv.hosts.get(host)?.connection.address ?? host
+}
+
+/** Pure: the model, or ConfigErrors with every problem (missing HAProxy with several masters, overlapping subnets…). */
+export function clusterModel(s: KubernetesParams, inv: Inventory, where = inv.source): ClusterModel {
+  const errors: ConfigError[] = []
+  let version: KubeVersion | undefined
+  try { version = requireKubeVersion(s.version, where, 'kubernetes.version') } catch (e) { errors.push(e as ConfigError) }
+  const group = (g: string, key: string): string[] => {
+    if (!inv.groups.has(g)) { errors.push(new ConfigError(where, `kubernetes.${key}`, 'an inventory group', `'${g}', which does not exist`)); return [] }
+    return selectHosts(inv, g)
+  }
+  const masters = group(s.mastersGroup, 'mastersGroup')
+  const workers = inv.groups.has(s.workersGroup) ? selectHosts(inv, s.workersGroup) : []
+  if (inv.groups.has(s.mastersGroup) && masters.length === 0) errors.push(new ConfigError(where, `groups.${s.mastersGroup}`, 'at least one master', 'an empty group'))
+  let endpoint = s.controlPlaneEndpoint
+  if (!endpoint) {
+    const lb = inv.groups.get(s.haproxyGroup)?.hosts[0]
+    if (lb) endpoint = `${addressOf(inv, lb)}:${s.apiPort}`
+    else if (masters.length > 1) {
+      errors.push(new ConfigError(where, `groups.${s.haproxyGroup}`,
+        `a HAProxy host (the API endpoint of ${masters.length} masters) or kubernetes.controlPlaneEndpoint`,
+        inv.groups.has(s.haproxyGroup) ? 'an empty group' : 'no such group (missing HAProxy host)'))
+    } else if (masters.length === 1) endpoint = `${addressOf(inv, masters[0]!)}:6443`
+  }
+  if (s.packageSource === 'pkgs.k8s.io' && !s.repoKeySha256) {
+    errors.push(new ConfigError(where, 'kubernetes.repoKeySha256',
+      `the sha256 of the repository key (curl -fsSL https://pkgs.k8s.io/core:/stable:/v${version ? `${version.major}.${version.minor}` : '1.MINOR'}/deb/Release.key | sha256sum), or packageSource 'preinstalled' / { mirror, keySha256 }`, 'nothing'))
+  }
+  // Subnets: pods, services and every node address must be disjoint.
+  if (rangesOverlap(s.podSubnet, s.serviceSubnet)) errors.push(new ConfigError(where, 'kubernetes.serviceSubnet', `a range disjoint from podSubnet ${s.podSubnet}`, s.serviceSubnet))
+  const addresses: Record<string, string> = {}
+  const lbHosts = inv.groups.get(s.haproxyGroup)?.hosts ?? []
+  for (const h of [...new Set([...masters, ...workers, ...lbHosts])]) {
+    const a = addressOf(inv, h)
+    addresses[h] = a
+    if (!isIPv4(a)) continue
+    for (const [key, net] of [['podSubnet', s.podSubnet], ['serviceSubnet', s.serviceSubnet]] as const) {
+      if (rangesOverlap(net, a)) {
+        errors.push(new ConfigError(where, `kubernetes.${key}`, `a range that contains no node address (${h} is ${a})`, net))
+      }
+    }
+  }
+  const epHost = endpoint?.replace(/:\d+$/, '')
+  if (epHost && isIPv4(epHost) && (rangesOverlap(s.podSubnet, epHost) || rangesOverlap(s.serviceSubnet, epHost))) {
+    errors.push(new ConfigError(where, 'kubernetes.controlPlaneEndpoint', 'an address outside podSubnet and serviceSubnet', endpoint!))
+  }
+  if (errors.length) throw new ConfigErrors(dedupe(errors))
+  return { s, version: version!, masters, workers, firstMaster: masters[0]!, controlPlaneEndpoint: endpoint!, addresses }
+}
+
+function dedupe(errors: ConfigError[]): ConfigError[] {
+  const seen = new Set<string>()
+  return errors.filter((e) => !seen.has(e.message) && seen.add(e.message))
+}
+
+/** The model as seen from a host's vars (each host may carry its own `kubernetes:` slice). */
+export function modelFor(vars: Readonly<Vars>, inv: Inventory, params: Partial<KubernetesParams>): ClusterModel {
+  return clusterModel(mergeKubernetesSettings(vars.kubernetes, params), inv)
+}
+
+/**
+ * Static validation of a whole inventory (as the CLI would call before connecting): the model of
+ * the first master's vars. Returns the errors rather than throwing, for a preflight hook.
+ */
+export function kubernetesPreflight(inv: Inventory, params: Partial<KubernetesParams> = {}): ConfigError[] {
+  const masters = params.mastersGroup ?? kubernetesDefaults.mastersGroup
+  const first = inv.groups.get(masters)?.hosts[0] ?? [...inv.hosts.keys()][0]
+  const vars = first ? inv.hosts.get(first)?.vars ?? {} : {}
+  try {
+    modelFor(vars, inv, params)
+    return []
+  } catch (e) {
+    if (e instanceof ConfigErrors) return [...e.errors]
+    if (e instanceof ConfigError) return [e]
+    throw e
+  }
+}
+
+export const ipv4OrUndefined = (a: string | undefined): string | undefined => (a && parseIPv4(a) !== null ? a : undefined)

@@ -1,0 +1,123 @@
+/**
+ * MetalLB in L2 mode (seed 001): the pinned native manifest applied from the first master, the
+ * controller awaited, then the address pools and L2 advertisements rendered from typed vars. The
+ * pools are checked twice before anything is applied: by the vars schema at inventory load (what
+ * the vars alone say) and by the first task against the inventory (node network, node addresses,
+ * pod and service CIDRs). Every task reads the cluster, never an earlier task's output, so
+ * `--tags metallb-pools` alone works on a converged cluster.
+ */
+import { kubernetesDefaults } from '../kubernetes/settings.ts'
+import type { HostContext } from '../../lib/engine/module.ts'
+import { role, task, type Role } from '../../lib/engine/task.ts'
+import { settings } from '../../lib/engine/vars.ts'
+import { configCheck } from '../../lib/k8s/config-check.ts'
+import { applyManifest, fetchManifest, METALLB_NATIVE } from '../../lib/k8s/manifests.ts'
+import { isIPv4 } from '../../lib/inventory/net.ts'
+import { array, boolean, INVALID, int, object, optional, refine, string, type Schema } from '../../lib/inventory/validate.ts'
+import { ADMIN_KUBECONFIG, kubectl, kubectlWait } from '../../lib/modules/kubectl.ts'
+import { checkRendered, renderMetallbConfig, renderMetallbObjects } from './render.ts'
+import { poolProblems, validateMetallbConfig, type ClusterNetwork, type MetallbL2, type MetallbPool } from './validate.ts'
+
+export { renderMetallbConfig, renderMetallbObjects, l2Of } from './render.ts'
+export { validateMetallbConfig, poolProblems, nodeNetworks, type MetallbPool, type MetallbL2, type MetallbConfig, type ClusterNetwork } from './validate.ts'
+
+export interface MetallbParams {
+  /** Address pools. Empty: MetalLB is installed and no pool is configured yet (seed 001 waits for its range). @default [] */
+  readonly pools: readonly MetallbPool[]
+  /** L2 advertisements. @default one `default-l2-adv` for every pool */
+  readonly l2?: readonly MetallbL2[]
+  /** Network the pools must lie in. @default the /24 of each inventory host's address */
+  readonly nodeNetwork?: string
+  /** @default 'metallb-system' (the native manifest's namespace) */
+  readonly namespace: string
+  /** A mirror serving the same bytes as the pinned URL (the sha256 still applies). */
+  readonly manifestUrl?: string
+  /** Another digest, with `manifestUrl`, for a patched manifest of your own. */
+  readonly manifestSha256?: string
+  /** @default '/etc/kubernetes/admin.conf' */
+  readonly kubeconfig: string
+  /** How long to wait for the controller Deployment. @default 300 */
+  readonly waitTimeoutSeconds: number
+}
+
+export const metallbDefaults: MetallbParams = {
+  pools: [],
+  namespace: 'metallb-system',
+  kubeconfig: ADMIN_KUBECONFIG,
+  waitTimeoutSeconds: 300,
+}
+
+/** kubeadm's defaults, used when the kubernetes role's vars do not say. */
+/** The kubernetes roles' defaults: MetalLB must avoid exactly the subnets the cluster gets. */
+export const DEFAULT_POD_SUBNET = kubernetesDefaults.podSubnet
+export const DEFAULT_SERVICE_SUBNET = kubernetesDefaults.serviceSubnet
+
+const shape = object({
+  pools: optional(array(object({
+    name: string(),
+    addresses: array(string()),
+    autoAssign: optional(boolean()),
+    avoidBuggyIPs: optional(boolean()),
+  }, { strict: true }))),
+  l2: optional(array(object({
+    name: string(),
+    pools: array(string()),
+    interfaces: optional(array(string())),
+  }, { strict: true }))),
+  nodeNetwork: optional(string()),
+  namespace: optional(string()),
+  manifestUrl: optional(refine(string(), 'an http(s):// or file:// URL', (u) => /^(https?|file):\/\/\S+$/.test(u))),
+  manifestSha256: optional(refine(string(), '64 hex digits', (s) => /^[0-9a-fA-F]{64}$/.test(s))),
+  kubeconfig: optional(refine(string(), 'an absolute path', (p) => p.startsWith('/'))),
+  waitTimeoutSeconds: optional(int({ min: 1 })),
+}, { strict: true })
+
+/** The `metallb:` vars: types, then every pool problem the vars alone show (ranges, overlaps, names). */
+export const metallbVarsSchema: Schema<Partial<MetallbParams>> = {
+  expected: shape.expected,
+  check(v, key, ctx) {
+    const r = shape.check(v, key, ctx)
+    if (r === INVALID) return r
+    if (r.pools) ctx.errors.push(...poolProblems({ pools: r.pools, l2: r.l2 }, ctx.file, key || 'metallb'))
+    return r as Partial<MetallbParams>
+  },
+}
+
+/** Pure: pod/service subnets from the kubernetes role's vars, node addresses from the inventory. */
+export function clusterNetwork(host: HostContext, nodeNetwork?: string): ClusterNetwork {
+  const k = (host.vars.kubernetes ?? {}) as { podSubnet?: unknown; serviceSubnet?: unknown }
+  const nodeAddresses: Record<string, string> = {}
+  for (const [name, h] of host.inventory.hosts) if (isIPv4(h.connection.address)) nodeAddresses[name] = h.connection.address
+  return {
+    nodeAddresses,
+    nodeNetwork,
+    podSubnet: typeof k.podSubnet === 'string' ? k.podSubnet : DEFAULT_POD_SUBNET,
+    serviceSubnet: typeof k.serviceSubnet === 'string' ? k.serviceSubnet : DEFAULT_SERVICE_SUBNET,
+  }
+}
+
+export function metallb(params: Partial<MetallbParams> = {}): Role {
+  const s = (h: HostContext): MetallbParams => settings(h, 'metallb', metallbDefaults, params)
+  const install = { tags: ['metallb-install'] }
+  const hasPools = { when: (h: HostContext) => s(h).pools.length > 0, whenReason: 'metallb.pools is empty (no address range yet)' }
+
+  return role('metallb', [
+    task('Check the MetalLB address pools against the cluster network', configCheck, (h) => {
+      const p = s(h)
+      const cfg = { pools: p.pools, l2: p.l2 }
+      return {
+        what: `MetalLB pools (${p.pools.map((x) => x.addresses.join(', ')).join('; ') || 'none'})`,
+        errors: [...validateMetallbConfig(cfg, clusterNetwork(h, p.nodeNetwork)), ...checkRendered(renderMetallbObjects(cfg, p.namespace))],
+      }
+    }, { tags: ['metallb-install', 'metallb-pools'] }),
+    fetchManifest(METALLB_NATIVE, (h) => ({ url: s(h).manifestUrl, sha256: s(h).manifestSha256 }), install),
+    applyManifest(METALLB_NATIVE, (h) => ({ kubeconfig: s(h).kubeconfig }), install),
+    task('Wait for the MetalLB controller to be available', kubectlWait, (h) => ({
+      resource: 'deployment/controller', for: 'condition=Available', namespace: s(h).namespace,
+      timeoutSeconds: s(h).waitTimeoutSeconds, kubeconfig: s(h).kubeconfig,
+    }), { tags: ['metallb-install', 'metallb-pools'] }),
+    task('Apply the MetalLB address pools and L2 advertisements', kubectl, (h) => ({
+      manifest: renderMetallbConfig({ pools: s(h).pools, l2: s(h).l2 }, s(h).namespace), kubeconfig: s(h).kubeconfig,
+    }), { tags: ['metallb-pools'], ...hasPools }),
+  ], { tags: ['kubernetes'], vars: { key: 'metallb', schema: metallbVarsSchema } })
+}

@@ -1,0 +1,118 @@
+/**
+ * The monitoring stack of seed 001 (Prometheus, Grafana, Alertmanager, node-exporter,
+ * kube-state-metrics) applied from the first master: NodePorts 30900 (Prometheus) and 30300
+ * (Grafana), optional LoadBalancer Services for MetalLB. Grafana's admin password is a Secret,
+ * generated once when not given (never admin/admin). Every task reads the cluster, never an earlier
+ * task's output, so `--tags prometheus` alone works on a converged cluster.
+ */
+import type { Secret } from '../../lib/connection/quote.ts'
+import type { HostContext } from '../../lib/engine/module.ts'
+import { role, task, type Role } from '../../lib/engine/task.ts'
+import { settings } from '../../lib/engine/vars.ts'
+import { configCheck } from '../../lib/k8s/config-check.ts'
+import { isIPv4 } from '../../lib/inventory/net.ts'
+import { array, boolean, enumOf, int, object, optional, refine, secret, string, type Schema } from '../../lib/inventory/validate.ts'
+import { ADMIN_KUBECONFIG, kubectl, kubectlWait } from '../../lib/modules/kubectl.ts'
+import { generatedSecret } from '../../lib/secrets.ts'
+import { checkManifest, IMAGES, renderGrafanaSecret, renderLoadBalancers, renderMonitoringStack, renderNamespace, type LoadBalanced, type MonitoringImages } from './render.ts'
+
+export { IMAGES, LOAD_BALANCERS, renderMonitoringStack, renderGrafanaSecret, renderLoadBalancers, renderNamespace, checkManifest } from './render.ts'
+
+export interface PrometheusParams {
+  /** @default 'monitoring' */
+  readonly namespace: string
+  /** @default { prometheus: 30900, grafana: 30300 } */
+  readonly nodePorts: { readonly prometheus: number; readonly grafana: number }
+  /** LoadBalancer Services (MetalLB) for these; empty: NodePorts only. @default [] */
+  readonly loadBalancers: readonly LoadBalanced[]
+  /** Fixed LoadBalancer addresses from a MetalLB pool. @default {} (MetalLB picks) */
+  readonly loadBalancerIPs: Partial<Record<LoadBalanced, string>>
+  /** Image overrides (a registry mirror). @default the pinned IMAGES */
+  readonly images: Partial<MonitoringImages>
+  /** @default '15d' */
+  readonly retention: string
+  /** @default '30s' */
+  readonly scrapeInterval: string
+  /** @default 'admin' */
+  readonly grafanaAdminUser: string
+  /** @default generatedSecret('grafana_admin_password') (kept in the state directory, reused) */
+  readonly grafanaAdminPassword?: Secret
+  /** Wait for the Prometheus and Grafana rollouts. @default true */
+  readonly wait: boolean
+  /** @default 300 */
+  readonly waitTimeoutSeconds: number
+  /** @default '/etc/kubernetes/admin.conf' */
+  readonly kubeconfig: string
+}
+
+export const prometheusDefaults: PrometheusParams = {
+  namespace: 'monitoring',
+  nodePorts: { prometheus: 30900, grafana: 30300 },
+  loadBalancers: [],
+  loadBalancerIPs: {},
+  images: {},
+  retention: '15d',
+  scrapeInterval: '30s',
+  grafanaAdminUser: 'admin',
+  wait: true,
+  waitTimeoutSeconds: 300,
+  kubeconfig: ADMIN_KUBECONFIG,
+}
+
+const nodePort = () => int({ min: 30000, max: 32767 })
+const duration = (eg: string) => refine(string(), `a Prometheus duration like '${eg}'`, (s) => /^\d+(ms|s|m|h|d|w|y)$/.test(s))
+const lb = enumOf(['prometheus', 'grafana', 'alertmanager'])
+const image = refine(string(), 'an image reference like quay.io/prometheus/prometheus:v2.54.1', (s) => /^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(s))
+
+export const prometheusVarsSchema: Schema<unknown> = object({
+  namespace: optional(refine(string(), 'a DNS label', (s) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s))),
+  nodePorts: optional(object({ prometheus: nodePort(), grafana: nodePort() }, { strict: true })),
+  loadBalancers: optional(array(lb)),
+  loadBalancerIPs: optional(object({
+    prometheus: optional(refine(string(), 'an IPv4 address', isIPv4)),
+    grafana: optional(refine(string(), 'an IPv4 address', isIPv4)),
+    alertmanager: optional(refine(string(), 'an IPv4 address', isIPv4)),
+  }, { strict: true })),
+  images: optional(object({
+    prometheus: optional(image), alertmanager: optional(image), nodeExporter: optional(image),
+    kubeStateMetrics: optional(image), grafana: optional(image),
+  }, { strict: true })),
+  retention: optional(duration('15d')),
+  scrapeInterval: optional(duration('30s')),
+  grafanaAdminUser: optional(refine(string(), 'a user name', (s) => /^[\w.@-]+$/.test(s))),
+  grafanaAdminPassword: optional(secret('grafana_admin_password')),
+  wait: optional(boolean()),
+  waitTimeoutSeconds: optional(int({ min: 1 })),
+  kubeconfig: optional(refine(string(), 'an absolute path', (p) => p.startsWith('/'))),
+}, { strict: true })
+
+export function prometheus(params: Partial<PrometheusParams> = {}): Role {
+  const s = (h: HostContext): PrometheusParams => settings(h, 'prometheus', prometheusDefaults, params)
+  const stack = (h: HostContext): string => {
+    const p = s(h)
+    if (p.nodePorts.prometheus === p.nodePorts.grafana) h.warn('prometheus.nodePorts: Prometheus and Grafana share one port')
+    return renderMonitoringStack({ namespace: p.namespace, nodePorts: p.nodePorts, images: { ...IMAGES, ...p.images }, retention: p.retention, scrapeInterval: p.scrapeInterval })
+  }
+  const lbs = (h: HostContext): string => renderLoadBalancers(s(h).namespace, s(h).loadBalancers, s(h).loadBalancerIPs)
+  const password = (h: HostContext): Secret => s(h).grafanaAdminPassword ?? generatedSecret('grafana_admin_password')
+  const kc = (h: HostContext) => ({ kubeconfig: s(h).kubeconfig })
+  const waitOpts = { tags: ['prometheus-wait'], when: (h: HostContext) => s(h).wait, whenReason: 'prometheus.wait is false' }
+  const rollout = (name: string) => (h: HostContext) => ({ resource: `deployment/${name}`, namespace: s(h).namespace, timeoutSeconds: s(h).waitTimeoutSeconds, ...kc(h) })
+
+  return role('prometheus', [
+    task('Check the rendered monitoring manifests', configCheck, (h) => ({
+      what: 'monitoring manifests',
+      errors: [...checkManifest(stack(h), 'prometheus stack'), ...(s(h).loadBalancers.length ? checkManifest(lbs(h), 'prometheus load balancers') : [])],
+    })),
+    task('Create the monitoring namespace', kubectl, (h) => ({ manifest: renderNamespace(s(h).namespace), ...kc(h) }), { tags: ['prometheus-stack', 'grafana'] }),
+    task('Store the Grafana admin credentials in a Secret', kubectl, (h) => ({
+      manifest: renderGrafanaSecret(s(h).namespace, s(h).grafanaAdminUser, password(h)), ...kc(h),
+    }), { tags: ['grafana'] }),
+    task('Apply Prometheus, Alertmanager, node-exporter, kube-state-metrics and Grafana', kubectl, (h) => ({ manifest: stack(h), ...kc(h) }),
+      { tags: ['prometheus-stack', 'grafana'] }),
+    task('Apply the monitoring LoadBalancer Services', kubectl, (h) => ({ manifest: lbs(h), ...kc(h) }),
+      { tags: ['prometheus-lb'], when: (h) => s(h).loadBalancers.length > 0, whenReason: 'prometheus.loadBalancers is empty (NodePorts only)' }),
+    task('Wait for the Prometheus rollout', kubectlWait, rollout('prometheus-server'), waitOpts),
+    task('Wait for the Grafana rollout', kubectlWait, rollout('grafana'), waitOpts),
+  ], { tags: ['kubernetes', 'monitoring'], vars: { key: 'prometheus', schema: prometheusVarsSchema } })
+}

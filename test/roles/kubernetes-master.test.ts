@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mask, reveal } from '../../lib/connection/quote.ts'
+import { ConfigErrors } from '../../lib/errors.ts'
+import { validateKubeadmConfig } from '../../lib/k8s/kubeadm-config.ts'
+import { joinArgv, parseCertificateKey, parseJoinCommand } from '../../lib/k8s/kubeadm-join.ts'
+import { kubeadmJoinDocument, renderKubeadmConfig, type KubeadmClusterModel } from '../../lib/k8s/kubeadm-render.ts'
+import { kubeadmApiVersion, packageVersion, parseKubeVersion, repoMinor, upgradeStep } from '../../lib/k8s/kubeadm-version.ts'
+import { stringify } from 'yaml'
+import { clusterModel, kubernetesDefaults, mergeKubernetesSettings } from '../../roles/kubernetes/settings.ts'
+import { kubernetesRepository } from '../../roles/kubernetes/packages.ts'
+import { kubeadmConfigFor, kubernetesMaster } from '../../roles/kubernetes-master/index.ts'
+import { kubernetesWorker } from '../../roles/kubernetes-worker/index.ts'
+import { flatten, play } from '../../lib/engine/task.ts'
+import { stubInventory } from '../helpers/stub.ts'
+import type { Inventory } from '../../lib/inventory/types.ts'
+
+const v = (s: string) => parseKubeVersion(s)!
+const model = (version: string): KubeadmClusterModel => ({
+  version: v(version), controlPlaneEndpoint: '10.110.190.21:6443', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/16',
+  criSocket: 'unix:///run/containerd/containerd.sock', advertiseAddress: '10.110.190.22', apiServerExtraArgs: { 'audit-log-maxage': '30' },
+})
+const golden = (f: string) => readFileSync(new URL(`./golden/${f}`, import.meta.url), 'utf8')
+
+/** Seed 001: haproxy .21, masters .22-.24, workers .25-.27. */
+function seed001(): Inventory {
+  const inv = stubInventory({ haproxy: ['lb'], masters: ['m1', 'm2', 'm3'], workers: ['w1', 'w2', 'w3'] })
+  const addr: Record<string, string> = { lb: '10.110.190.21', m1: '10.110.190.22', m2: '10.110.190.23', m3: '10.110.190.24', w1: '10.110.190.25', w2: '10.110.190.26', w3: '10.110.190.27' }
+  const hosts = new Map([...inv.hosts].map(([n, h]) => [n, { ...h, connection: { ...h.connection, address: addr[n]! } }]))
+  return { ...inv, hosts }
+}
+const pre = { packageSource: 'preinstalled' as const }
+
+test('kubeadm API version: v1beta3 before 1.31, v1beta4 from 1.31', () => {
+  for (const [ver, api] of [['1.24.0', 'v1beta3'], ['1.30.14', 'v1beta3'], ['1.31.0', 'v1beta4'], ['1.31.4', 'v1beta4'], ['1.33.1', 'v1beta4']] as const) {
+    assert.is(kubeadmApiVersion(v(ver)), `kubeadm.k8s.io/${api}`, ver)
+  }
+})
+
+test('golden: rendered config per API version (1.30.14 → v1beta3 map extraArgs, 1.31.4 → v1beta4 list)', () => {
+  assert.fixture(renderKubeadmConfig(model('1.30.14')), golden('kubeadm-config-v1.30.14.yaml'))
+  assert.fixture(renderKubeadmConfig(model('1.31.4')), golden('kubeadm-config-v1.31.4.yaml'))
+})
+
+test('golden files parse back valid against the typed definitions', () => {
+  assert.equal(validateKubeadmConfig(golden('kubeadm-config-v1.30.14.yaml')), [])
+  assert.equal(validateKubeadmConfig(golden('kubeadm-config-v1.31.4.yaml')), [])
+})
+
+test('validator: v1beta3-style map extraArgs in a v1beta4 file, unknown keys, bad cgroupDriver, mixed versions', () => {
+  const v4map = golden('kubeadm-config-v1.31.4.yaml').replace('    - name: audit-log-maxage\n      value: "30"', '    audit-log-maxage: "30"')
+  assert.match(validateKubeadmConfig(v4map).join('\n'), /ClusterConfiguration\.apiServer\.extraArgs: expected a list of \{name, value\} \(v1beta4 changed extraArgs/)
+  const v3list = golden('kubeadm-config-v1.30.14.yaml').replace('    audit-log-maxage: "30"', '    - name: x\n      value: "1"')
+  assert.match(validateKubeadmConfig(v3list).join('\n'), /extraArgs: expected a map of flag name to string value \(v1beta3\)/)
+  assert.match(validateKubeadmConfig(golden('kubeadm-config-v1.31.4.yaml').replace('clusterName:', 'clusterNmae:')).join('\n'), /clusterNmae: unknown field/)
+  assert.match(validateKubeadmConfig(golden('kubeadm-config-v1.31.4.yaml').replace('cgroupDriver: systemd', 'cgroupDriver: system')).join('\n'), /cgroupDriver: expected one of "systemd", "cgroupfs"/)
+  const mixed = golden('kubeadm-config-v1.31.4.yaml').replace('apiVersion: kubeadm.k8s.io/v1beta4\nkind: Init', 'apiVersion: kubeadm.k8s.io/v1beta3\nkind: Init')
+  assert.match(validateKubeadmConfig(mixed).join('\n'), /one kubeadm API version in the file/)
+  assert.match(validateKubeadmConfig(golden('kubeadm-config-v1.30.14.yaml').replace('kind: InitConfiguration', 'kind: InitConfiguration\ntimeouts:\n  discovery: 5m0s')).join('\n'), /timeouts: unknown field for kubeadm\.k8s\.io\/v1beta3/)
+})
+
+test('JoinConfiguration per version validates (timeouts only in v1beta4)', () => {
+  for (const ver of ['1.30.14', '1.31.4']) {
+    const doc = kubeadmJoinDocument(model(ver), { token: 'abcdef.0123456789abcdef', caCertHashes: [`sha256:${'a'.repeat(64)}`], controlPlane: { certificateKey: 'b'.repeat(64) } })
+    assert.equal(validateKubeadmConfig(stringify(doc)), [], ver)
+  }
+})
+
+test('versions: package pin, repository minor, one minor at a time', () => {
+  assert.is(packageVersion(v('1.31.4')), '1.31.4-1.1')
+  assert.is(repoMinor(v('1.31.4')), 'v1.31')
+  assert.is(upgradeStep(v('1.31.4'), v('1.32.0')).kind, 'minor')
+  assert.is(upgradeStep(v('1.31.4'), v('1.31.5')).kind, 'patch')
+  assert.is(upgradeStep(v('1.31.4'), v('1.31.4')).kind, 'none')
+  assert.throws(() => upgradeStep(v('1.31.4'), v('1.33.0')), /one minor at a time from v1\.31\.4: 1\.32\.x next/)
+  assert.throws(() => upgradeStep(v('1.32.0'), v('1.31.4')), /cannot downgrade/)
+})
+
+test('pkgs.k8s.io repository for the minor, mirror, preinstalled', () => {
+  const s = mergeKubernetesSettings({ repoKeySha256: 'c'.repeat(64) }, {})
+  assert.equal(kubernetesRepository(s, v('1.31.4')), { uri: 'https://pkgs.k8s.io/core:/stable:/v1.31/deb/', key: { url: 'https://pkgs.k8s.io/core:/stable:/v1.31/deb/Release.key', sha256: 'c'.repeat(64) } })
+  const m = mergeKubernetesSettings({ packageSource: { mirror: 'http://mirror.lan/k8s', keySha256: 'd'.repeat(64) } }, {})
+  assert.is(kubernetesRepository(m, v('1.31.4'))!.key.url, 'http://mirror.lan/k8s/Release.key')
+  assert.is(kubernetesRepository(mergeKubernetesSettings({}, pre), v('1.31.4')), null)
+})
+
+test('seed 001: endpoint is the HAProxy host, default service subnet avoids the 10.110.190.0/24 LAN', () => {
+  const m = clusterModel(mergeKubernetesSettings({}, pre), seed001())
+  assert.is(m.controlPlaneEndpoint, '10.110.190.21:6443')
+  assert.is(m.firstMaster, 'm1')
+  assert.is(m.s.serviceSubnet, '10.96.0.0/16')
+  assert.match(kubeadmConfigFor(m, 'm1'), /advertiseAddress: 10\.110\.190\.22/)
+})
+
+test('kubeadm\'s own 10.96.0.0/12 contains seed 001\'s nodes: refused with the node named', () => {
+  try {
+    clusterModel(mergeKubernetesSettings({ serviceSubnet: '10.96.0.0/12' }, pre), seed001())
+    assert.unreachable()
+  } catch (e) {
+    assert.instance(e, ConfigErrors)
+    assert.match((e as Error).message, /kubernetes\.serviceSubnet: expected a range that contains no node address \(m1 is 10\.110\.190\.22\), found 10\.96\.0\.0\/12/)
+  }
+})
+
+test('settings errors: missing HAProxy with 3 masters, overlapping pod/service subnets, host bits, missing key sha', () => {
+  const noLb = { ...seed001(), groups: new Map([...seed001().groups].filter(([g]) => g !== 'haproxy')) }
+  assert.throws(() => clusterModel(mergeKubernetesSettings({}, pre), noLb), /groups\.haproxy: expected a HAProxy host \(the API endpoint of 3 masters\)/)
+  assert.ok(clusterModel(mergeKubernetesSettings({ controlPlaneEndpoint: 'api.lan:6443' }, pre), noLb))
+  assert.throws(() => clusterModel(mergeKubernetesSettings({ podSubnet: '10.96.0.0/16' }, pre), seed001()), /serviceSubnet: expected a range disjoint from podSubnet/)
+  assert.throws(() => mergeKubernetesSettings({ podSubnet: '10.244.1.0/16' }, {}), /podSubnet: expected a CIDR with no host bits set \(10\.244\.0\.0\/16\)/)
+  assert.throws(() => clusterModel(mergeKubernetesSettings({}, {}), seed001()), /kubernetes\.repoKeySha256: expected the sha256 of the repository key/)
+  assert.throws(() => kubernetesMaster({ podSubnet: 'nope' } as never), /podSubnet/)
+})
+
+test('join command output: token and certificate key become Secrets, masked everywhere', () => {
+  const token = 'q1w2e3.r4t5y6u7i8o9p0a1'
+  const hash = `sha256:${'e'.repeat(64)}`
+  const j = parseJoinCommand(`kubeadm join 10.110.190.21:6443 --token ${token} --discovery-token-ca-cert-hash ${hash} \n`, 'm1')
+  assert.is(j.endpoint, '10.110.190.21:6443')
+  assert.is(reveal(j.token), token)
+  const key = parseCertificateKey(`[upload-certs] Using certificate key:\n${'f'.repeat(64)}\n`, 'm1')
+  assert.is(mask(`x ${token} ${'f'.repeat(64)}`), 'x *** ***')
+  const argv = joinArgv(j, { criSocket: 'unix:///run/containerd/containerd.sock', controlPlane: { certificateKey: key, advertiseAddress: '10.110.190.23' } })
+  assert.equal(argv.map(String), ['kubeadm', 'join', '10.110.190.21:6443', '--token', '***', '--discovery-token-ca-cert-hash', hash,
+    '--cri-socket', 'unix:///run/containerd/containerd.sock', '--control-plane', '--certificate-key', '***', '--apiserver-advertise-address', '10.110.190.23'])
+  assert.throws(() => parseJoinCommand('kubeadm join x --token short', 'm1'), /expected 'kubeadm join <host:port>/)
+  assert.throws(() => parseCertificateKey('nothing', 'm1'), /64-hex-digit certificate key/)
+})
+
+test('every task carries the role name, kubernetes and k8s-master / k8s-worker tags', () => {
+  for (const [r, tag] of [[kubernetesMaster(pre), 'k8s-master'], [kubernetesWorker(pre), 'k8s-worker']] as const) {
+    for (const t of flatten(play('p', { hosts: 'all', items: [r] }))) {
+      for (const x of [r.name, 'kubernetes', tag]) assert.ok(t.tags.has(x), `${t.item.title} has ${x}`)
+    }
+  }
+  assert.is(kubernetesDefaults.podSubnet, '10.244.0.0/16')
+})
+
+test.run()
