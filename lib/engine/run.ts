@@ -101,10 +101,17 @@ export function planPlaybook(pb: Playbook, o: Omit<RunOptions, 'connector'>): Pl
     const hosts = selectHosts(o.inventory, play.hosts, `play '${play.name}' hosts`, { onUnknown: (n) => unknown.push(n) })
       .filter((h) => !limit || limit.has(h))
     batches(hosts, play.serial, `play '${play.name}' serial`)
-    const tasks = flatten(play).filter((t) => {
+    const flat = flatten(play).filter((t) => {
       if (!started && t.item.title === o.startAtTask) started = true
-      return started && isSelected(t.tags, o)
+      return started
     })
+    const withRole = (t: FlatTask): boolean => t.item.kind === 'task' && !!t.item.withRole
+    const picked = new Set(flat.filter((t) => !withRole(t) && isSelected(t.tags, o)))
+    const rolesPicked = new Set([...picked].map((t) => t.role).filter(Boolean))
+    let tasks = flat.filter((t) => picked.has(t) ||
+      (withRole(t) && rolesPicked.has(t.role) && isSelected(t.tags, { skipTags: o.skipTags })))
+    // A flush alone does nothing: do not contact the play's hosts for it.
+    if (tasks.every((t) => t.item.kind === 'flush')) tasks = []
     return { play, hosts, tasks, unknown }
   })
   // A role's inventory checks apply when some of its tasks are selected (a --tags run without it, or

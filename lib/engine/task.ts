@@ -22,6 +22,11 @@ export interface TaskOptions {
   readonly ignoreErrors?: boolean
   /** Fail the task after this many ms. */
   readonly timeoutMs?: number
+  /**
+   * Run whenever any other task of the same role runs, whatever `--tags` say: the settings check a
+   * role's other tasks rely on. Unlike the `always` tag, it does not run when the role is not selected.
+   */
+  readonly withRole?: boolean
 }
 
 export interface Task<P = any> extends TaskOptions {

@@ -48,7 +48,7 @@ export function kubernetesMaster(params: Partial<KubernetesParams> = {}): Role {
   const firstOnly = { when: first, whenReason: 'not the first master' }
 
   return role('kubernetes-master', [
-    task('Check the Kubernetes settings', kubernetesSettingsCheck, (h) => ({ model: model(h), host: h.name }), { tags: ['always'] }),
+    task('Check the Kubernetes settings', kubernetesSettingsCheck, (h) => ({ model: model(h), host: h.name }), { withRole: true }),
     ...packageTasks(model, []),
     // The kubeadm package creates it; with preinstalled tools it may not exist yet.
     task('Create /etc/kubernetes', file, { path: '/etc/kubernetes', state: 'directory', owner: 'root', group: 'root', mode: '0755' },

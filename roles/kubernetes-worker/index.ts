@@ -16,7 +16,7 @@ export function kubernetesWorker(params: Partial<KubernetesParams> = {}): Role {
   const p = checkedParams(params, 'kubernetesWorker()')
   const model = modelOf(p)
   return role('kubernetes-worker', [
-    task('Check the Kubernetes settings', kubernetesSettingsCheck, (h) => ({ model: model(h), host: h.name }), { tags: ['always'] }),
+    task('Check the Kubernetes settings', kubernetesSettingsCheck, (h) => ({ model: model(h), host: h.name }), { withRole: true }),
     ...packageTasks(model, []),
     task('Join the cluster as a worker (kubeadm join)', kubeadmJoin, (h) => ({ model: model(h), controlPlane: false }), { tags: ['join'] }),
   ], { tags: [...WORKER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema }, preflight: (inv) => kubernetesPreflight(inv, params) })

@@ -129,6 +129,24 @@ test('tags: --tags, --skip-tags, role names, always and never', async () => {
   }
 })
 
+test('withRole tasks run with their role, not with other roles; a flush alone contacts nobody', async () => {
+  const { rec, t } = setup()
+  const pb = playbook('pb', [
+    play('lb', { hosts: 'm1', items: [role('haproxy', [t('cfg')])] }),
+    play('k8s', { hosts: 'workers', items: [role('k8s', [t('check k8s', {}, { withRole: true }), t('join', {}, { tags: ['join'] })]), flushHandlers()] }),
+  ])
+  const run = async (o: { tags?: string[]; skipTags?: string[] }) => {
+    rec.calls.length = 0
+    rec.connected.length = 0
+    await runPlaybook(pb, { inventory: inv, connector: rec.connector, ...o })
+    return { titles: [...new Set(rec.calls.map((c) => c.title))], connected: [...rec.connected].sort() }
+  }
+  assert.equal(await run({ tags: ['haproxy'] }), { titles: ['cfg'], connected: ['m1'] })
+  assert.equal(await run({ tags: ['join'] }), { titles: ['check k8s', 'join'], connected: ['w1', 'w2'] })
+  assert.equal((await run({})).titles, ['cfg', 'check k8s', 'join'])
+  assert.equal((await run({ tags: ['k8s'], skipTags: ['k8s'] })).titles, [])
+})
+
 test('--limit intersects every play and unknown names are rejected before connecting', async () => {
   const { rec, t } = setup()
   const pb = playbook('pb', [play('p', { hosts: 'all', items: [t('a')] })])
