@@ -1,0 +1,29 @@
+/** The README's playbook example is examples/web.ts (type-checked by tsc), so it cannot drift. */
+import { readFileSync } from 'node:fs'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+
+const root = new URL('../../', import.meta.url)
+
+test('README playbook example equals examples/web.ts (paths aside)', () => {
+  const readme = readFileSync(new URL('README.md', root), 'utf8')
+  const block = /## A playbook\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1]
+  assert.ok(block, 'README has the playbook block')
+  const example = readFileSync(new URL('examples/web.ts', root), 'utf8')
+    .replace('examples/templates/site.hbs', 'templates/site.hbs')
+    .replace('// examples/web.ts — run with: tsx examples/web.ts', '// playbooks/web.ts — run with: tsx playbooks/web.ts')
+  assert.is(example, block)
+})
+
+test('README set-up commands are the ones .ci/run and package.json use', () => {
+  const readme = readFileSync(new URL('README.md', root), 'utf8')
+  const ci = readFileSync(new URL('.ci/run', root), 'utf8')
+  assert.match(readme, 'npm ci && npm start')
+  assert.match(readme, 'npm ci && npm test')
+  assert.match(ci, /^npm ci && npm test$/m)
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
+  assert.is(pkg.scripts.start, 'tsx lib/cli/start.ts')
+  assert.is(pkg.scripts.test, 'tsx test/run.ts')
+})
+
+test.run()
