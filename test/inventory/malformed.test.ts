@@ -5,18 +5,13 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Socket } from 'node:net'
+import { spyOnConnect } from '../helpers/connect-spy.ts'
 import { join } from 'node:path'
 import { loadInventory } from '../../lib/inventory/load.ts'
 import * as s from '../../lib/inventory/validate.ts'
 import { configErrors, writeTree } from './tmp.ts'
 
-let connects = 0
-const realConnect = Socket.prototype.connect
-Socket.prototype.connect = function (this: Socket, ...args: unknown[]) {
-  connects++
-  return (realConnect as (...a: unknown[]) => Socket).apply(this, args)
-} as typeof Socket.prototype.connect
+const connectSpy = spyOnConnect()
 
 process.env.KUBEPLAY_LAB_ROOT ??= writeTree({})
 const env = { USER: 'me', HOME: '/home/me', SSH_AUTH_SOCK: '/run/agent' }
@@ -126,7 +121,7 @@ for (const c of cases) {
     assert.ok(hit!.expected.includes(expected), `expected: ${hit!.expected}`)
     assert.ok(hit!.found.includes(found), `found: ${hit!.found}`)
     assert.is(hit!.message, `${wantFile}: ${key}: expected ${hit!.expected}, found ${hit!.found}`)
-    assert.is(connects, 0, 'loading an inventory never connects')
+    assert.is(connectSpy.count(), 0, 'loading an inventory never connects')
   })
 }
 

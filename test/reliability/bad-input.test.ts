@@ -6,10 +6,10 @@
  * every socket connect in this process).
  */
 import { writeFileSync } from 'node:fs'
-import { Socket } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { spyOnConnect } from '../helpers/connect-spy.ts'
 import { EXIT } from '../../lib/cli/args.ts'
 import { runCli } from '../../lib/cli/main.ts'
 import { play, playbook, role, task } from '../../lib/engine/task.ts'
@@ -19,12 +19,7 @@ import { shell } from '../../lib/modules/shell.ts'
 import { encryptVault } from '../../lib/vault.ts'
 import { writeTree } from '../inventory/tmp.ts'
 
-let connects = 0
-const realConnect = Socket.prototype.connect
-Socket.prototype.connect = function (this: Socket, ...args: unknown[]) {
-  connects++
-  return (realConnect as (...a: unknown[]) => Socket).apply(this, args)
-} as typeof Socket.prototype.connect
+const connectSpy = spyOnConnect()
 
 process.env.KUBEPLAY_LAB_ROOT = writeTree({})
 delete process.env.KUBEPLAY_VAULT_PASSWORD_FILE
@@ -140,12 +135,12 @@ for (const c of cases) {
     for (const [k, v] of Object.entries(files)) if (v.includes('ROOT') || v.includes('"KEY"')) writeFileSync(join(root, k), fix(v))
     const inv = c.inv?.startsWith('lab:') ? c.inv : join(root, c.inv ?? 'inventory.json')
     const lines: string[] = []
-    const before = connects
+    const before = connectSpy.count()
     const code = await runCli(pb, ['-i', inv, '--state-dir', join(root, 'state'), ...(c.args ?? []).map(fix)],
       { out: (l) => lines.push(l), err: (l) => lines.push(l) })
     const out = lines.join('\n')
     assert.is(code, EXIT.invalidInput, out)
-    assert.is(connects, before, 'nothing was contacted')
+    assert.is(connectSpy.count(), before, 'nothing was contacted')
     assert.match(out, 'invalid input, nothing was contacted')
     const [file, key, expected, found] = c.want
     // `<file>: <key>: expected <expected>, found <found>`
@@ -160,7 +155,7 @@ for (const c of cases) {
 
 test(`at least 40 cases (${cases.length})`, () => {
   assert.ok(cases.length >= 40)
-  assert.is(connects, 0)
+  assert.is(connectSpy.count(), 0)
 })
 
 test.run()
