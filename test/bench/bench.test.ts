@@ -14,9 +14,9 @@ import { join } from 'node:path'
 
 const root = new URL('../..', import.meta.url).pathname
 
-function runBenchChild(args: string[]): Promise<{ code: number | null; pid: number | undefined; stdout: string; stderr: string }> {
+function runBenchChild(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; pid: number | undefined; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (b) => { stdout += b })
@@ -53,20 +53,24 @@ test('--quick with 3 hosts completes and prints every row of the tables', async 
 })
 
 test('the bench leaves no sshd of its own and no per-host files behind', async () => {
-  const before = new Set(sshdChildren())
-  const r = await runBenchChild(['--hosts', '2', '--quick', '--no-write', '--repeat', '1'])
-  assert.is(r.code, 0, r.stderr)
-  const left = sshdChildren().filter((p) => !before.has(p))
-  assert.equal(left, [], 'sshd daemons left running')
-  assert.not.ok(existsSync(`/tmp/kpbench/${r.pid}`), 'per-host dirs removed')
+  // Its own TMPDIR tells the bench's daemons apart from those of other tests running meanwhile.
+  const own = mkdtempSync(join(tmpdir(), 'kpbench-tmp-'))
+  try {
+    const r = await runBenchChild(['--hosts', '2', '--quick', '--no-write', '--repeat', '1'], { TMPDIR: own })
+    assert.is(r.code, 0, r.stderr)
+    assert.equal(sshdChildren(own), [], 'sshd daemons left running')
+    assert.not.ok(existsSync(`/tmp/kpbench/${r.pid}`), 'per-host dirs removed')
+  } finally {
+    rmSync(own, { recursive: true, force: true })
+  }
 })
 
-/** Pids of sshd daemons started with a kp-sshd- config (the loopback harness's). */
-function sshdChildren(): string[] {
+/** Pids of sshd daemons started with a kp-sshd- config (the loopback harness's) under `dir`. */
+function sshdChildren(dir: string): string[] {
   return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((pid) => {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      return cmd.includes('sshd') && cmd.includes('kp-sshd-')
+      return cmd.includes('sshd') && cmd.includes(`${dir}/kp-sshd-`)
     } catch { return false }
   })
 }
