@@ -2,7 +2,7 @@
  * Joins new worker(s) to a running cluster without touching the others: the kubernetes-worker role
  * on exactly the named hosts. Add the host to the `workers` group of the inventory, then
  *
- *   tsx playbooks/add-node.ts -i inventory.ts --limit worker4
+ *   npx tsx playbooks/add-node.ts -i inventory.ts --limit worker4
  *
  * `--limit` keeps every other host out of the run (not even connected to); the join token is still
  * created on the first master, which the role reads whatever `--limit` says. A host that has already

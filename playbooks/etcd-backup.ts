@@ -3,7 +3,7 @@
  * kept there, and a copy on the controller under `backups/<host>/` (read over the connection,
  * written to a temp file and renamed: a half-copied snapshot never has the final name).
  *
- *   tsx playbooks/etcd-backup.ts -i inventory.ts [-e etcd_backup_retention=7] [-e etcd_backup_dir=backups]
+ *   npx tsx playbooks/etcd-backup.ts -i inventory.ts [-e etcd_backup_retention=7] [-e etcd_backup_dir=backups]
  */
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'

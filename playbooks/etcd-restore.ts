@@ -6,7 +6,7 @@
  * put the manifests back. Other masters must then be re-joined (reset + the site playbook): their
  * etcd members belong to the old cluster. See docs/lifecycle.md.
  *
- *   tsx playbooks/etcd-restore.ts -i inventory.ts -e confirm=yes -e etcd_snapshot=/var/backups/etcd/etcd-snapshot-….db
+ *   npx tsx playbooks/etcd-restore.ts -i inventory.ts -e confirm=yes -e etcd_snapshot=/var/backups/etcd/etcd-snapshot-….db
  */
 import { main } from '../lib/cli/main.ts'
 import { sh } from '../lib/connection/quote.ts'

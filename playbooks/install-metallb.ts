@@ -2,8 +2,8 @@
  * MetalLB (and, for site.ts, the NGINX ingress controller) on a converged cluster, from the first
  * master (seed 001's install-metallb.yml):
  *
- *   tsx playbooks/install-metallb.ts -i inventory.ts                 # native manifest + pools
- *   tsx playbooks/install-metallb.ts -i inventory.ts --tags metallb-pools   # pools only
+ *   npx tsx playbooks/install-metallb.ts -i inventory.ts                 # native manifest + pools
+ *   npx tsx playbooks/install-metallb.ts -i inventory.ts --tags metallb-pools   # pools only
  *
  * The pools come from the `metallb:` vars (group_vars/k8s-cluster.yml or inventory.ts); they are
  * checked at inventory load and against the inventory before anything is applied.

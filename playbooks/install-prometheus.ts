@@ -2,8 +2,8 @@
  * The monitoring stack (Prometheus :30900, Grafana :30300, Alertmanager, node-exporter,
  * kube-state-metrics) from the first master (seed 001's install-prometheus.yml):
  *
- *   tsx playbooks/install-prometheus.ts -i inventory.ts
- *   tsx playbooks/install-prometheus.ts -i inventory.ts -e '{"prometheus":{"loadBalancers":["grafana"]}}'
+ *   npx tsx playbooks/install-prometheus.ts -i inventory.ts
+ *   npx tsx playbooks/install-prometheus.ts -i inventory.ts -e '{"prometheus":{"loadBalancers":["grafana"]}}'
  *
  * Grafana's admin password is `prometheus.grafanaAdminPassword` (a secret), or generated once into
  * the state directory (`.kubeplay/secrets/grafana_admin_password`) and reused.

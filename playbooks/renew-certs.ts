@@ -4,7 +4,7 @@
  * stops the pods, then back) and the kubelet, and refreshes the operator's kubeconfig from the
  * renewed admin.conf. Each master is back before the next one starts.
  *
- *   tsx playbooks/renew-certs.ts -i inventory.ts
+ *   npx tsx playbooks/renew-certs.ts -i inventory.ts
  */
 import { main } from '../lib/cli/main.ts'
 import { sh } from '../lib/connection/quote.ts'

@@ -2,7 +2,7 @@
  * Tears the cluster down: `kubeadm reset -f` and clean-up on every node, workers first, the first
  * master last. Destructive: refuses to start without `-e confirm=yes`. Packages stay installed.
  *
- *   tsx playbooks/reset.ts -i inventory.ts -e confirm=yes [--limit worker3]
+ *   npx tsx playbooks/reset.ts -i inventory.ts -e confirm=yes [--limit worker3]
  */
 import { main } from '../lib/cli/main.ts'
 import { sh } from '../lib/connection/quote.ts'

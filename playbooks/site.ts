@@ -2,8 +2,8 @@
  * The whole platform of seed 001, in order: the load balancer, node preparation, shared storage,
  * then the Kubernetes control plane, workers and add-ons.
  *
- *   tsx playbooks/site.ts -i inventory.ts --check --diff     # what would change
- *   tsx playbooks/site.ts -i inventory.ts --tags haproxy     # only the load balancer
+ *   npx tsx playbooks/site.ts -i inventory.ts --check --diff     # what would change
+ *   npx tsx playbooks/site.ts -i inventory.ts --tags haproxy     # only the load balancer
  *   npm start                                                # the built-in lab, no inventory needed
  */
 import { main } from '../lib/cli/main.ts'

@@ -9,7 +9,7 @@
  * anything changes anywhere, from the version the first master's kube-apiserver actually runs.
  * Every step is guarded by the node's own versions, so a rerun after success changes nothing.
  *
- *   tsx playbooks/upgrade.ts -i inventory.ts -e kubernetes_target=1.32.0
+ *   npx tsx playbooks/upgrade.ts -i inventory.ts -e kubernetes_target=1.32.0
  */
 import { sh } from '../lib/connection/quote.ts'
 import { hostValue, type HostContext } from '../lib/engine/module.ts'

@@ -5,7 +5,7 @@
  * master (seed 003's endpoints): etcd `:2381/health`, controller-manager `:10257/healthz`,
  * scheduler `:10259/healthz`; on every node: kubelet `:10248/healthz`.
  *
- *   tsx playbooks/verify.ts -i inventory.ts
+ *   npx tsx playbooks/verify.ts -i inventory.ts
  */
 import { main } from '../lib/cli/main.ts'
 import { sh, type ShellCommand } from '../lib/connection/quote.ts'

@@ -42,7 +42,7 @@ export const EXIT = {
   interrupted: 130,
 } as const
 
-export const USAGE = `usage: tsx playbooks/PLAYBOOK.ts [options]
+export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts [options]
 
   -i, --inventory SRC     inventory.ts | hosts.ini | hosts.yml | inventory.json | DIR | lab[:NAME]
                           (default: lab — the built-in lab's generated inventory)

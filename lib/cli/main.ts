@@ -203,8 +203,23 @@ export function withExtraVars(inv: Inventory, specs: readonly string[]): Invento
       extra[s.slice(0, eq)] = s.slice(eq + 1)
     }
   }
-  const hosts = new Map([...inv.hosts].map(([n, h]) => [n, { ...h, vars: { ...h.vars, ...extra } }]))
+  const hosts = new Map([...inv.hosts].map(([n, h]) => [n, { ...h, vars: mergeExtra(h.vars, extra) }]))
   return { ...inv, hosts }
+}
+
+/** `a.b.c` keys set one setting inside a role's mapping (`-e haproxy.statsUser=bob`), keeping the rest. */
+function mergeExtra(vars: Readonly<Vars>, extra: Vars): Vars {
+  const out: Vars = { ...vars }
+  for (const [key, value] of Object.entries(extra)) {
+    const path = key.split('.')
+    let at = out
+    for (const part of path.slice(0, -1)) {
+      const next = at[part]
+      at = at[part] = next && typeof next === 'object' && !Array.isArray(next) ? { ...(next as Vars) } : {}
+    }
+    at[path.at(-1)!] = value
+  }
+  return out
 }
 
 export { KubeplayError }

@@ -12,7 +12,7 @@ import type { Inventory, InventorySpec } from './types.ts'
 import { parseAnsibleIni, parseAnsibleYaml } from './ansible.ts'
 import { loadAllVars, parseJson, type VarsLoadOptions } from './group-vars.ts'
 import { resolveInventory, type ResolveOptions } from './resolve.ts'
-import { describe } from './validate.ts'
+import { describe, joinKey, validate } from './validate.ts'
 import { decryptInline } from '../vault.ts'
 
 export interface LoadOptions extends VarsLoadOptions {
@@ -125,6 +125,16 @@ export function keyFileProblem(path: string): string | null {
  * Loads an inventory: a path (`inventory.ts`, `hosts.ini`, `hosts.yml`, `inventory.json`, an Ansible
  * inventory directory) or `lab` / `lab:NAME`. Throws ConfigErrors with every problem found.
  */
+/** Role vars written inline in the inventory (all, group and host `vars`) meet the same schemas as group_vars files. */
+function checkInlineVars(spec: InventorySpec, file: string, schema: NonNullable<LoadOptions['schema']>, errors: ConfigError[]): void {
+  const check = (vars: unknown, key: string): void => {
+    if (vars && typeof vars === 'object') errors.push(...validate(schema, vars, file, { key, partial: true }).errors)
+  }
+  check(spec.vars, 'vars')
+  for (const [g, group] of Object.entries(spec.groups ?? {})) check(group?.vars, joinKey(joinKey('groups', g), 'vars'))
+  for (const [h, host] of Object.entries(spec.hosts ?? {})) check(host?.vars, joinKey(joinKey('hosts', h), 'vars'))
+}
+
 export async function loadInventory(src: string, opts: LoadOptions = {}): Promise<Inventory> {
   const errors: ConfigError[] = []
   const found = await findSource(src, errors)
@@ -135,6 +145,7 @@ export async function loadInventory(src: string, opts: LoadOptions = {}): Promis
   const bases = [found.dir, cwd]
   const groupNames = ['all', 'ungrouped', ...Object.keys(spec.groups ?? {})]
   const hostNames = typeof spec.hosts === 'object' && spec.hosts !== null ? Object.keys(spec.hosts) : []
+  if (opts.schema) checkInlineVars(spec, found.file, opts.schema, errors)
   const groupVars = await loadAllVars(bases, 'group_vars', groupNames, errors, opts)
   const hostVars = await loadAllVars(bases, 'host_vars', hostNames, errors, opts)
   const r = resolveInventory(spec, found.source, {

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { EXIT } from '../../lib/cli/args.ts'
-import { runCli } from '../../lib/cli/main.ts'
+import { runCli, withExtraVars } from '../../lib/cli/main.ts'
 import { play, playbook, role, task, handler } from '../../lib/engine/task.ts'
 import { copy } from '../../lib/modules/copy.ts'
 import { file } from '../../lib/modules/file.ts'
@@ -96,6 +96,14 @@ test('invalid input exits 4 and names the problem; a failed host exits 2 and the
   const retry = await cli(root, '--retry')
   assert.is(retry.code, EXIT.ok, retry.out)
   assert.match(retry.out, /changed=4/)
+})
+
+test('-e sets vars, dotted keys set one setting inside a mapping', () => {
+  const inv = { source: 't', groups: new Map(), hosts: new Map([['h', { name: 'h', groups: ['all'], vars: { haproxy: { statsUser: 'admin', statsPort: 8404 } },
+    connection: { address: 'h', port: 22, user: 'root', become: false, connection: 'local' as const } }]]) }
+  const v = withExtraVars(inv, ['haproxy.statsUser=bob', 'kubernetes_target=1.32.0', 'a.b.c=1']).hosts.get('h')!.vars
+  assert.equal(v, { haproxy: { statsUser: 'bob', statsPort: 8404 }, kubernetes_target: '1.32.0', a: { b: { c: '1' } } })
+  assert.equal(inv.hosts.get('h')!.vars, { haproxy: { statsUser: 'admin', statsPort: 8404 } }, 'the inventory itself is untouched')
 })
 
 test.run()

@@ -11,7 +11,7 @@ test('README playbook example equals examples/web.ts (paths aside)', () => {
   assert.ok(block, 'README has the playbook block')
   const example = readFileSync(new URL('examples/web.ts', root), 'utf8')
     .replace('examples/templates/site.hbs', 'templates/site.hbs')
-    .replace('// examples/web.ts — run with: tsx examples/web.ts', '// playbooks/web.ts — run with: tsx playbooks/web.ts')
+    .replace('// examples/web.ts — run with: npx tsx examples/web.ts', '// playbooks/web.ts — run with: npx tsx playbooks/web.ts')
   assert.is(example, block)
 })
 

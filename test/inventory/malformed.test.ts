@@ -105,6 +105,12 @@ const cases: Case[] = [
     want: ['inventory.json', 'line 4', 'valid JSON', ''] },
   { name: 'directory with two inventories', src: 'prod', files: { 'prod/hosts.ini': 'm1\n', 'prod/hosts.yml': 'all:\n' },
     want: ['prod', 'inventory', 'exactly one of', 'hosts.yml, hosts.ini'] },
+  { name: 'JSON: inline host vars of the wrong type against the schema', src: 'inventory.json',
+    files: { 'inventory.json': json({ hosts: { m1: { vars: { ha_enabled: 'yes' } } } }) },
+    want: ['inventory.json', 'hosts.m1.vars.ha_enabled', 'true or false', '"yes"'] },
+  { name: 'INI: [group:vars] of the wrong type against the schema', src: 'hosts.ini',
+    files: { 'hosts.ini': '[m]\nm1\n[m:vars]\nmetallb_addresses=10.0.0.1-10.0.0.9\n' },
+    want: ['hosts.ini', 'groups.m.vars.metallb_addresses', 'a list', '"10.0.0.1-10.0.0.9"'] },
   { name: 'lab that is not up', src: 'lab:nope', files: {},
     want: [join(process.env.KUBEPLAY_LAB_ROOT!, 'nope/inventory.json'), "lab 'nope'", 'npm run lab -- up', 'no inventory.json'] },
 ]
