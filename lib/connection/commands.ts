@@ -33,17 +33,24 @@ export function atomicWriteCommand(path: string, opts: WriteOptions = {}, size?:
     'case $p in */*) d=${p%/*}; d=${d:-/} ;; *) d=. ;; esac',
     't=$(mktemp "$d/.kubeplay.XXXXXX") || exit 1',
     `trap 'rm -f "$t"' EXIT`,
-    'cat >"$t" || exit 1',
-    ...(size === undefined ? [] : [`[ "$(wc -c <"$t")" -eq ${size} ] || { rm -f "$t"; echo "short write: expected ${size} bytes" >&2; exit 1; }`]),
-    // A requested mode is set below: copying or defaulting it first would be one chmod too many.
+    // Attributes go on the empty temp file first, so the fsync below makes content and inode durable
+    // together. A requested mode replaces the old one: copying or defaulting it first would be one
+    // chmod too many.
     opts.mode
       ? 'if [ -e "$p" ]; then chown --reference="$p" "$t" 2>/dev/null; fi'
       : 'if [ -e "$p" ]; then chmod --reference="$p" "$t" && chown --reference="$p" "$t" 2>/dev/null; else chmod 0644 "$t"; fi',
   ]
   if (opts.mode) lines.push(sh`chmod ${opts.mode} "$t" || exit 1`.text)
-  if (opts.owner) lines.push(sh`chown ${opts.owner} "$t" || exit 1`.text)
-  if (opts.group) lines.push(sh`chgrp ${opts.group} "$t" || exit 1`.text)
-  lines.push('sync -- "$t" 2>/dev/null')
+  if (opts.owner || opts.group) {
+    lines.push(opts.owner
+      ? sh`chown ${opts.group ? `${opts.owner}:${opts.group}` : opts.owner} "$t" || exit 1`.text
+      : sh`chgrp ${opts.group!} "$t" || exit 1`.text)
+  }
+  // Content and fsync in one process (dd conv=fsync) instead of cat + sync.
+  lines.push('dd of="$t" bs=65536 conv=fsync status=none || exit 1')
+  if (size !== undefined) {
+    lines.push(`[ "$(wc -c <"$t")" -eq ${size} ] || { rm -f "$t"; echo "short write: expected ${size} bytes" >&2; exit 1; }`)
+  }
   if (opts.validate) {
     const v = opts.validate.includes('%s') ? opts.validate.split('%s').join('"$t"') : `${opts.validate} "$t"`
     lines.push(`( ${v} ) >&2 || { echo "validation failed: exit $?" >&2; exit 4; }`)
