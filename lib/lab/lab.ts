@@ -46,6 +46,16 @@ export interface LabDownOptions {
 
 const quiet: Log = () => {}
 
+const INOTIFY_INSTANCES = '/proc/sys/fs/inotify/max_user_instances'
+/** Every host's systemd holds inotify instances; the kernel default (128 per user, all root here)
+ * runs out at about six labs ("Too many open files"). Raised, never lowered, not restored. */
+function raiseInotifyLimit(log: Log, want = 1024): void {
+  try {
+    const now = Number(readFileSync(INOTIFY_INSTANCES, 'utf8'))
+    if (now < want) { writeFileSync(INOTIFY_INSTANCES, `${want}\n`); log(`fs.inotify.max_user_instances ${now} → ${want}`) }
+  } catch { /* not writable here: the hosts still boot, only fewer of them at once */ }
+}
+
 /** The running lab's info; null when it is not up (no lab.json or no bridge). */
 export function labInfo(name: string): LabInfo | null {
   const info = readLabJson(labPaths(validateName(name)).labJson)
@@ -107,6 +117,7 @@ async function upUnlocked(name: string, distro: Distro, plan: ReturnType<typeof 
   writeFileSync(paths.becomePassword, becomePassword, { mode: 0o600 })
   chmodSync(paths.becomePassword, 0o600)
 
+  raiseInotifyLimit(log)
   const net = await netUp(name)
   log(`network ${net.subnet} on ${net.bridge}, nft table ${net.nftTable}`)
   const hosts = plan.hosts.map((h, i) => ({ ...h, lab: name, address: hostAddress(net.k, i) }))
