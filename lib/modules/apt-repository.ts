@@ -18,16 +18,19 @@ export type SignedBy =
 export interface AptRepositoryParams {
   /** File name stem: `kubernetes` → /etc/apt/sources.list.d/kubernetes.sources */
   readonly name: string
+  /** Repository base URL(s) (deb822 `URIs:`). */
   readonly uris: string | readonly string[]
   /** `bookworm`, or a path ending in `/` for a flat repository (`/` for pkgs.k8s.io). */
   readonly suites: string | readonly string[]
   /** Required unless the suite is a flat path. */
   readonly components?: readonly string[]
+  /** Keyring for `signed-by`: fetched from a URL and checked against a sha256 pin, or a file already on the host. */
   readonly signedBy?: SignedBy
   /** Accept the source unsigned (`trusted=yes`). Only for local or lab mirrors. @default false */
   readonly trusted?: boolean
   /** @default 'deb822' */
   readonly format?: 'deb822' | 'list'
+  /** Limit to these architectures (`Architectures:` / `[arch=…]`). @default every architecture */
   readonly arch?: string | readonly string[]
   /** @default 'present' */
   readonly state?: 'present' | 'absent'

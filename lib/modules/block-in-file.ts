@@ -13,6 +13,7 @@ import { insertionIndex, insertLines, joinLines, splitLines, validateAnchors, ty
 export const DEFAULT_MARKER = '# {mark} KUBEPLAY MANAGED BLOCK'
 
 export interface BlockInFileParams extends FileAttrs {
+  /** Absolute path of the file to edit. */
   readonly path: string
   /** The lines between the markers; one trailing newline is ignored. */
   readonly block: string

@@ -12,6 +12,7 @@ import { fileContent, type FileContent } from '../facts/file-content.ts'
 import { attrCommands, attrsToChange, describeAttrs, hasAttrs, requirePath, validateAttrs, type FileAttrs } from './file-attrs.ts'
 
 export interface ContentFileParams extends FileAttrs {
+  /** Absolute path of the file to write. */
   readonly path: string
   /** The whole desired content. A Secret never appears in diffs, logs or reports. */
   readonly content: string | Buffer | Secret

@@ -7,6 +7,7 @@ import { change, defineModule, noChange, type HostContext } from '../engine/modu
 import { CommandError, ModuleError } from '../errors.ts'
 
 export interface DownloadParams {
+  /** URL fetched on the host with curl (http, https or file). */
   readonly url: string
   /** Absolute path on the host. */
   readonly dest: string
@@ -14,7 +15,9 @@ export interface DownloadParams {
   readonly sha256: string
   /** @default '0644' */
   readonly mode?: string
+  /** Owner of the downloaded file. @default the connecting user (root with become) */
   readonly owner?: string
+  /** Group of the downloaded file. @default the owner's group */
   readonly group?: string
 }
 

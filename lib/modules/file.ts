@@ -12,6 +12,7 @@ import { attrCommands, attrsToChange, describeAttrs, hasAttrs, requirePath, vali
 export type FileState = 'directory' | 'file' | 'link' | 'absent' | 'touch'
 
 export interface FileParams extends FileAttrs {
+  /** Absolute path of the file, directory or link. */
   readonly path: string
   /**
    * 'file' only sets attrs of an existing file (it never creates one; see `copy`); 'touch' creates

@@ -4,7 +4,9 @@ import { change, defineModule, noChange } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
 
 export interface GroupParams {
+  /** Group name. */
   readonly name: string
+  /** Numeric group id. @default chosen by groupadd */
   readonly gid?: number
   /** A system group (gid from the system range) when created. @default false */
   readonly system?: boolean

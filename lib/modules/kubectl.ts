@@ -38,6 +38,7 @@ export interface KubectlWaitSpec {
 }
 
 export interface KubectlParams {
+  /** YAML text (or a Secret), a file already on the host (`{ path }`), or a pinned download (`{ url, sha256 }`). */
   readonly manifest: ManifestSource
   /** @default '/etc/kubernetes/admin.conf' */
   readonly kubeconfig?: string

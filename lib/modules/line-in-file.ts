@@ -11,6 +11,7 @@ import { requirePath, type FileAttrs } from './file-attrs.ts'
 import { insertionIndex, insertLines, joinLines, lastIndexMatching, splitLines, stateless, validateAnchors, type Anchor } from './text-edit.ts'
 
 export interface LineInFileParams extends FileAttrs {
+  /** Absolute path of the file to edit. */
   readonly path: string
   /** The whole line, without newline. Required for 'present'; for 'absent' either this or `match`. */
   readonly line?: string

@@ -12,6 +12,7 @@ export interface MountParams {
   readonly path: string
   /** `10.0.0.5:/srv/nfs`, `tmpfs`, `/dev/vdb1`, `UUID=…` */
   readonly src: string
+  /** Filesystem type (`nfs`, `nfs4`, `ext4`, `tmpfs`, `none` for bind mounts…). */
   readonly fstype: string
   /** @default 'defaults' */
   readonly opts?: string

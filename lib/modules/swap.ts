@@ -8,6 +8,7 @@ import { batchCommand, fileSection, parseBatch, readFileCommand } from '../facts
 import { fstabFields } from './mount.ts'
 
 export interface SwapParams {
+  /** `'absent'`: swap off now and every swap line of /etc/fstab commented out. */
   readonly state: 'absent'
   /** @default '/etc/fstab' */
   readonly fstab?: string

@@ -13,6 +13,7 @@ export const DEFAULT_SYSCTL_FILE = '/etc/sysctl.d/99-kubeplay.conf'
 export interface SysctlParams {
   /** `net.ipv4.ip_forward` */
   readonly name: string
+  /** Value as `sysctl -n` prints it (whitespace-separated lists are compared word by word). */
   readonly value: string | number
   /** @default '/etc/sysctl.d/99-kubeplay.conf' */
   readonly file?: string

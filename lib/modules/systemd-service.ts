@@ -10,8 +10,11 @@ import { systemdUnitState, type UnitState } from '../facts/systemd.ts'
 export interface SystemdServiceParams {
   /** `containerd` or `containerd.service` */
   readonly name: string
+  /** Start at boot (`systemctl enable`) or not. @default unchanged */
   readonly enabled?: boolean
+  /** `restarted` and `reloaded` always act (use them in handlers). @default unchanged */
   readonly state?: 'started' | 'stopped' | 'restarted' | 'reloaded'
+  /** Mask (`true`) or unmask (`false`) the unit. @default unchanged */
   readonly masked?: boolean
   /** Run `daemon-reload` first when systemd reports the unit changed on disk. @default false */
   readonly daemonReload?: boolean

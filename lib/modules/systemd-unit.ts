@@ -9,6 +9,7 @@ import { ModuleError } from '../errors.ts'
 export interface SystemdUnitParams {
   /** Full unit name: `kubelet.service`, `var-lib-containerd.mount`. */
   readonly name: string
+  /** The whole unit (or drop-in) file content. */
   readonly content: string
   /** Drop-in name: writes /etc/systemd/system/<name>.d/<dropIn>.conf instead of the unit file. */
   readonly dropIn?: string

@@ -13,6 +13,7 @@ import { applyContentFile, planContentFile, validateContentParams, type ContentF
 import type { FileAttrs } from './file-attrs.ts'
 
 export interface TemplateParams extends FileAttrs {
+  /** Absolute path of the file to render into. */
   readonly path: string
   /** A template file on the controller (`roles/x/templates/y.conf.hbs`). Either this or `source`. */
   readonly src?: string
@@ -22,6 +23,7 @@ export interface TemplateParams extends FileAttrs {
   readonly vars?: Readonly<Record<string, unknown>>
   /** Command run on the temp file before it replaces the target; `%s` is the temp path. */
   readonly validate?: string
+  /** Keep a copy of the replaced file next to it (`<path>.<timestamp>~`). @default false */
   readonly backup?: boolean
 }
 

@@ -5,7 +5,9 @@ import { batchCommand, parseBatch } from '../facts/batch.ts'
 import { validAccountName } from './group.ts'
 
 export interface UserParams {
+  /** Login name. */
   readonly name: string
+  /** Numeric user id. @default chosen by useradd */
   readonly uid?: number
   /** Primary group (must exist). @default a group named after the user, as useradd makes it */
   readonly group?: string
@@ -13,7 +15,9 @@ export interface UserParams {
   readonly groups?: readonly string[]
   /** Add to `groups` without leaving the others. @default false (exactly `groups`) */
   readonly append?: boolean
+  /** Login shell. @default useradd's default (`/bin/sh` on Debian) */
   readonly shell?: string
+  /** Home directory (created when missing). @default `/home/<name>` */
   readonly home?: string
   /** A system account (uid from the system range, no home created). @default false */
   readonly system?: boolean
