@@ -12,7 +12,12 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 /** The role's effective settings on this host. */
 export function settings<T extends object>(host: HostContext, key: string, defaults: T, params: Partial<T> = {}): T {
-  const fromVars = host.vars[key]
+  return settingsFromVars(host.vars, key, defaults, params)
+}
+
+/** The same from a host's vars alone (preflight checks, before any connection). */
+export function settingsFromVars<T extends object>(vars: Readonly<Record<string, unknown>>, key: string, defaults: T, params: Partial<T> = {}): T {
+  const fromVars = vars[key]
   const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Partial<T>
   return { ...defaults, ...(isPlainObject(fromVars) ? (fromVars as Partial<T>) : {}), ...defined }
 }

@@ -9,7 +9,8 @@
 import { kubernetesDefaults } from '../kubernetes/settings.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
-import { settings } from '../../lib/engine/vars.ts'
+import { settings, settingsFromVars } from '../../lib/engine/vars.ts'
+import type { Inventory, Vars } from '../../lib/inventory/types.ts'
 import { configCheck } from '../../lib/k8s/config-check.ts'
 import { applyManifest, fetchManifest, METALLB_NATIVE } from '../../lib/k8s/manifests.ts'
 import { isIPv4 } from '../../lib/inventory/net.ts'
@@ -84,10 +85,10 @@ export const metallbVarsSchema: Schema<Partial<MetallbParams>> = {
 }
 
 /** Pure: pod/service subnets from the kubernetes role's vars, node addresses from the inventory. */
-export function clusterNetwork(host: HostContext, nodeNetwork?: string): ClusterNetwork {
-  const k = (host.vars.kubernetes ?? {}) as { podSubnet?: unknown; serviceSubnet?: unknown }
+export function clusterNetwork(inventory: Inventory, vars: Readonly<Vars>, nodeNetwork?: string): ClusterNetwork {
+  const k = (vars.kubernetes ?? {}) as { podSubnet?: unknown; serviceSubnet?: unknown }
   const nodeAddresses: Record<string, string> = {}
-  for (const [name, h] of host.inventory.hosts) if (isIPv4(h.connection.address)) nodeAddresses[name] = h.connection.address
+  for (const [name, h] of inventory.hosts) if (isIPv4(h.connection.address)) nodeAddresses[name] = h.connection.address
   return {
     nodeAddresses,
     nodeNetwork,
@@ -107,7 +108,7 @@ export function metallb(params: Partial<MetallbParams> = {}): Role {
       const cfg = { pools: p.pools, l2: p.l2 }
       return {
         what: `MetalLB pools (${p.pools.map((x) => x.addresses.join(', ')).join('; ') || 'none'})`,
-        errors: [...validateMetallbConfig(cfg, clusterNetwork(h, p.nodeNetwork)), ...checkRendered(renderMetallbObjects(cfg, p.namespace))],
+        errors: [...validateMetallbConfig(cfg, clusterNetwork(h.inventory, h.vars, p.nodeNetwork)), ...checkRendered(renderMetallbObjects(cfg, p.namespace))],
       }
     }, { tags: ['metallb-install', 'metallb-pools'] }),
     fetchManifest(METALLB_NATIVE, (h) => ({ url: s(h).manifestUrl, sha256: s(h).manifestSha256 }), install),
@@ -119,5 +120,14 @@ export function metallb(params: Partial<MetallbParams> = {}): Role {
     task('Apply the MetalLB address pools and L2 advertisements', kubectl, (h) => ({
       manifest: renderMetallbConfig({ pools: s(h).pools, l2: s(h).l2 }, s(h).namespace), kubeconfig: s(h).kubeconfig,
     }), { tags: ['metallb-pools'], ...hasPools }),
-  ], { tags: ['kubernetes'], vars: { key: 'metallb', schema: metallbVarsSchema } })
+  ], {
+    tags: ['kubernetes'], vars: { key: 'metallb', schema: metallbVarsSchema },
+    // The same checks, before anything is contacted: ranges inside the node network, clear of node,
+    // pod and service addresses (the task above repeats them for scripts that skip planning).
+    preflight: (inventory, hosts) => {
+      const vars = inventory.hosts.get(hosts[0]!)?.vars ?? {}
+      const p = settingsFromVars(vars, 'metallb', metallbDefaults, params)
+      return validateMetallbConfig({ pools: p.pools, l2: p.l2 }, clusterNetwork(inventory, vars, p.nodeNetwork), { file: inventory.source })
+    },
+  })
 }

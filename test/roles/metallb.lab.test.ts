@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { test } from 'uvu'
+import { ConfigErrors } from '../../lib/errors.ts'
 import * as assert from 'uvu/assert'
 import { connectorFor } from '../../lib/cli/main.ts'
 import { sh } from '../../lib/connection/quote.ts'
@@ -106,14 +107,17 @@ test('--tags metallb-pools alone on the converged host: reads the cluster, 0 cha
   assert.equal(statuses(all, 'changed'), [])
 })
 
-test('a pool holding a node address fails the first task: nothing is applied', async () => {
+test('a pool holding a node address is refused before connecting: nothing is applied', async () => {
   const before = (await readStandinLog(conn)).length
   const lab1 = inv.hosts.get('lab1')!.connection.address
-  const r = await run({ pools: [{ name: 'bad', addresses: [`${lab1}/32`] }] })
-  const failed = r.results.filter((x) => x.status === 'failed')
-  assert.equal(failed.map((x) => x.task), ['Check the MetalLB address pools against the cluster network'])
-  assert.match(failed[0]!.reason, `vars: metallb.pools[0].addresses[0]: expected a range free of node addresses, found "${lab1}/32", which holds lab1 ${lab1}`)
-  assert.is((await readStandinLog(conn)).length, before, 'no kubectl call after the failed check')
+  try {
+    await run({ pools: [{ name: 'bad', addresses: [`${lab1}/32`] }] })
+    assert.unreachable('the run must be refused')
+  } catch (e) {
+    assert.instance(e, ConfigErrors)
+    assert.match((e as Error).message, `metallb lab test: metallb.pools[0].addresses[0]: expected a range free of node addresses, found "${lab1}/32", which holds lab1 ${lab1}`)
+  }
+  assert.is((await readStandinLog(conn)).length, before, 'no kubectl call')
 })
 
 test.run()
