@@ -2,7 +2,7 @@
  * SshConnection against loopback sshd daemons (test/lab/loopback-sshd.ts): the daemons run on this
  * machine, so files written over SSH are checked with node:fs directly.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
@@ -290,6 +290,22 @@ test('auth: an encrypted key with its passphrase works; without it → auth-refu
   const c = await connectSsh('lo2', lab.settings(1, { keyFile: key, passphrase: secret('kp pass phrase') }))
   await c.close()
   await rejectsWith(connectSsh('lo2', lab.settings(1, { keyFile: key })), 'auth-refused')
+})
+
+test('auth: ssh-agent holding the key works; an empty agent → auth-refused', async () => {
+  const sock = join(lab.dir, 'agent.sock')
+  const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' })
+  try {
+    for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50))
+    const withoutKey = lab.settings(1, { agent: sock })
+    await rejectsWith(connectSsh('lo2', { ...withoutKey, keyFile: undefined }), 'auth-refused')
+    execFileSync('ssh-add', ['-q', lab.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' })
+    const c = await connectSsh('lo2', { ...withoutKey, keyFile: undefined })
+    assert.is((await c.exec(sh`echo via-agent`)).stdout, 'via-agent\n')
+    await c.close()
+  } finally {
+    agent.kill()
+  }
 })
 
 test('unreachable: a closed port on 127.0.0.1 fails fast', async () => {
