@@ -38,7 +38,7 @@ const name = reuse ?? `k8s${process.pid}`
 const MASTERS = ['lab2', 'lab3', 'lab4']
 const WORKERS = ['lab5', 'lab6', 'lab7']
 const K8S = [...MASTERS, ...WORKERS]
-const FLANNEL = '/work/shared/reference/flannel/kube-flannel-v0.28.9.yml'
+const FLANNEL = new URL('../../../shared/reference/flannel/kube-flannel-v0.28.9.yml', import.meta.url)
 const params = {
   packageSource: 'preinstalled' as const,
   flannelUrl: 'file:///root/kube-flannel.yml',
