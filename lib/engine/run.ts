@@ -228,7 +228,7 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
     startedAt,
     durationMs: Date.now() - startedAt,
     results,
-    recap: recapOf(results),
+    recap: Object.fromEntries(Object.entries(recapOf(results)).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))),
     failedHosts: order.filter((h) => dead.has(h) && !unreachable.has(h)),
     unreachableHosts: order.filter((h) => unreachable.has(h)),
     ...(incomplete.size ? { incompleteHosts: order.filter((h) => incomplete.has(h)) } : {}),

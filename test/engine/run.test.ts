@@ -54,6 +54,7 @@ test('an unreachable host is reported and the others finish', async () => {
   const r = await runPlaybook(playbook('pb', [play('all', { hosts: 'all', items: [t('a')] })]), { inventory: inv, connector: rec.connector })
   assert.equal(r.unreachableHosts, ['w1'])
   assert.is(r.recap.w1!.unreachable, 1)
+  assert.equal(Object.keys(r.recap), ['m1', 'm2', 'm3', 'w1', 'w2'], 'recap in inventory order, whoever finished first')
   assert.equal(rec.calledOn('a').sort(), ['m1', 'm2', 'm3', 'w2'])
 })
 
