@@ -21,14 +21,8 @@ export interface DownloadParams {
   readonly group?: string
 }
 
-export interface FetchSpec {
-  readonly url: string
-  readonly dest: string
-  readonly sha256: string
-  readonly mode?: string
-  readonly owner?: string
-  readonly group?: string
-}
+/** What a fetch on the host needs: the download module's params (the kubectl module fetches manifests with it). */
+export type FetchSpec = DownloadParams
 
 const SHA_MISMATCH = 11
 

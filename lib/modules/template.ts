@@ -77,6 +77,11 @@ export function renderTemplate(source: string, context: Readonly<Record<string, 
   }
 }
 
+/** Renders a template file (read once per process unless it changes on disk). */
+export function renderTemplateFile(src: string, context: Readonly<Record<string, unknown>>): string {
+  return renderTemplate(loadTemplate(src), context, src)
+}
+
 function loadTemplate(src: string): string {
   let mtimeMs: number
   try {

@@ -3,13 +3,12 @@
  * The tasks render the same templates through the `template` module, so these outputs are exactly
  * what lands on the hosts (golden-tested in test/roles/common.test.ts).
  */
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { normalizeSysctlValue } from '../../lib/facts/sysctl.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
 import { isIPv4, isIPv6 } from '../../lib/inventory/net.ts'
 import { selectHosts } from '../../lib/inventory/pattern.ts'
-import { renderTemplate } from '../../lib/modules/template.ts'
+import { renderTemplateFile } from '../../lib/modules/template.ts'
 
 export const TEMPLATES = {
   sysctl: fileURLToPath(new URL('./templates/sysctl.conf.hbs', import.meta.url)),
@@ -18,7 +17,7 @@ export const TEMPLATES = {
 } as const
 
 function render(which: keyof typeof TEMPLATES, vars: Record<string, unknown>): string {
-  return renderTemplate(readFileSync(TEMPLATES[which], 'utf8'), vars, TEMPLATES[which])
+  return renderTemplateFile(TEMPLATES[which], vars)
 }
 
 /** Template vars for the sysctl.d file: one `name = value` entry per key, in the given order. */

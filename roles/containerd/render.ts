@@ -3,11 +3,10 @@
  * reads, which pause image matches the Kubernetes version, and the files written from templates.
  * The tasks render the same templates, so these outputs are exactly what lands on the hosts.
  */
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import semver from 'semver'
 import { ModuleError } from '../../lib/errors.ts'
-import { renderTemplate } from '../../lib/modules/template.ts'
+import { renderTemplateFile } from '../../lib/modules/template.ts'
 
 export const TEMPLATES = {
   v2: fileURLToPath(new URL('./templates/config-v2.toml.hbs', import.meta.url)),
@@ -17,7 +16,7 @@ export const TEMPLATES = {
 } as const
 
 function render(which: keyof typeof TEMPLATES, vars: Record<string, unknown>): string {
-  return renderTemplate(readFileSync(TEMPLATES[which], 'utf8'), vars, TEMPLATES[which])
+  return renderTemplateFile(TEMPLATES[which], vars)
 }
 
 /** `containerd` from the distribution, `containerd.io` from Docker's repository. */
@@ -68,7 +67,7 @@ export function configFor(debVersion: string, v: Omit<ConfigVars, 'series'>): { 
 
 export function renderConfig(debVersion: string, v: Omit<ConfigVars, 'series'>): string {
   const { src, vars } = configFor(debVersion, v)
-  return renderTemplate(readFileSync(src, 'utf8'), { ...vars }, src)
+  return renderTemplateFile(src, { ...vars })
 }
 
 /** Docker Hub's registry is not at its name: pulls for `docker.io` go to registry-1.docker.io. */
