@@ -60,17 +60,18 @@ test('a second run is refused, told who holds the host, since when, and which ru
 
 test('an expired lock (no heartbeat for longer than its expiry) is taken over with a warning', async () => {
   const o = fresh()
-  await takeLock(conn, { ...lockInfo('run-old', 'site', 60), controller: 'ops@elsewhere', pid: 1 }, o)
-  // Locally the heartbeat ends with the shell that started it, but its one touch may come late:
-  // backdate the lock only once that heartbeat is gone, as a dead controller's would be.
-  await heartbeatGone('run-old')
+  const oldRun = `run-old-${process.pid}`
+  await takeLock(conn, { ...lockInfo(oldRun, 'site', 60), controller: 'ops@elsewhere', pid: 1 }, o)
+  // A dead controller's heartbeat is gone: stop ours (the TERM a release sends), then backdate the lock.
+  await conn.exec(sh`pkill -TERM -f ${`kubeplay-heartbeat:${oldRun} `}; true`)
+  await heartbeatGone(oldRun)
   const old = Date.now() / 1000 - 3600
   utimesSync(o.path!, old, old)
   const r = await takeLock(conn, lockInfo('run-new', 'site', 60), o)
   assert.is(r.kind, 'acquired')
   assert.match((r as { warning: string }).warning, /took over the run lock \(expired: no heartbeat for 3\d{3} s \(limit 60 s\)\): it was locked by ops@elsewhere/)
   assert.is(read(o).runId, 'run-new')
-  endRun('run-old')
+  endRun(oldRun)
   endRun('run-new')
 })
 
