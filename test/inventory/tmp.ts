@@ -1,11 +1,16 @@
 /** Temp directory trees for inventory tests: `{ 'inventories/hosts.ini': '…' }` → a fresh dir. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { ConfigError, ConfigErrors } from '../../lib/errors.ts'
 
+const made: string[] = []
+process.once('exit', () => { for (const dir of made) rmSync(dir, { recursive: true, force: true }) })
+
+/** A fresh temp dir with these files; removed when the test process exits. */
 export function writeTree(files: Readonly<Record<string, string>>): string {
   const root = mkdtempSync(join(tmpdir(), 'kp-inv-'))
+  made.push(root)
   // .ts vars files load as ES modules, like in the project itself.
   writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n')
   for (const [path, text] of Object.entries(files)) {

@@ -7,7 +7,7 @@
  *
  * Own lab `k8s<pid>` (torn down in `after`), or KUBEPLAY_K8S_LAB=<name> to reuse a running seed001 lab.
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -55,6 +55,7 @@ const conn = async (h: string): Promise<Connection> => {
 }
 const sites = (): Playbook => playbook('k8s', kubernetesPlays(params))
 const stateDir = mkdtempSync(join(tmpdir(), 'kp-k8s-'))
+const temps = [stateDir]
 
 /** The run is rejected before any connection, with a ConfigErrors naming the problem. */
 async function refused(p: Promise<unknown>, message: RegExp): Promise<void> {
@@ -117,6 +118,7 @@ test.before(async () => {
 
 test.after(async () => {
   await Promise.all([...conns.values()].map((c) => c.close()))
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true })
   if (!reuse) await labDown({ name })
 })
 
@@ -231,6 +233,7 @@ test('upgrade 1.31.4 → 1.32.0: first master apply, other masters node one at a
 
 test('etcd-backup snapshots on lab2 with the seed flags and copies it under backups/lab2', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kp-etcd-'))
+  temps.push(dir)
   for (let i = 0; i < 3; i++) {
     const { result } = await go(etcdBackupPlaybook({ retention: 2, localDir: dir }))
     assert.is(failures(result), '')
