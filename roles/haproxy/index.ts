@@ -11,7 +11,6 @@ import { defineModule, noChange, type HostContext } from '../../lib/engine/modul
 import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/task.ts'
 import { ConfigErrors } from '../../lib/errors.ts'
 import { validate } from '../../lib/inventory/validate.ts'
-import { systemdUnitState } from '../../lib/facts/systemd.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
 import { renderTemplate, template } from '../../lib/modules/template.ts'
@@ -51,11 +50,6 @@ function model(h: HostContext, params: Partial<HaproxyParams>): HaproxyModel {
   return haproxyModel(mergeHaproxySettings(h.vars.haproxy, params), h.inventory, h.name)
 }
 
-/** In check mode on a fresh host the package is not there yet: its service tasks have nothing to check. */
-async function unitKnown(h: HostContext, unit: string): Promise<boolean> {
-  return !h.checkMode || (await h.fact(systemdUnitState, unit)).loadState !== 'not-found'
-}
-
 const ALL_TAGS = ['haproxy-install', 'haproxy-config', 'haproxy-service', 'keepalived']
 
 export function haproxy(params: Partial<HaproxyParams> = {}): Role {
@@ -85,7 +79,7 @@ export function haproxy(params: Partial<HaproxyParams> = {}): Role {
       validate: 'haproxy -c -f %s',
     }), { tags: ['haproxy-config'], notify: [reloadHaproxy] }),
     task('Enable and start HAProxy', systemdService, { name: 'haproxy', enabled: true, state: 'started' },
-      { tags: ['haproxy-service'], when: (h) => unitKnown(h, 'haproxy'), whenReason: 'haproxy is not installed yet (check mode)' }),
+      { tags: ['haproxy-service'] }),
     task('Install keepalived', aptPackages, { names: ['keepalived'] },
       { tags: ['keepalived'], when: kaEnabled, whenReason: 'haproxy.keepalived.enabled is false' }),
     task('Write the keepalived configuration', template, (h) => ({
@@ -99,8 +93,8 @@ export function haproxy(params: Partial<HaproxyParams> = {}): Role {
     }), { tags: ['keepalived'], when: kaEnabled, whenReason: 'haproxy.keepalived.enabled is false', notify: [reloadKeepalived] }),
     task('Enable and start keepalived', systemdService, { name: 'keepalived', enabled: true, state: 'started' }, {
       tags: ['keepalived'],
-      when: async (h) => kaEnabled(h) && unitKnown(h, 'keepalived'),
-      whenReason: 'haproxy.keepalived.enabled is false (or keepalived is not installed yet, in check mode)',
+      when: kaEnabled,
+      whenReason: 'haproxy.keepalived.enabled is false',
     }),
     // The balancer is live when the role ends, not at the end of the play: later roles (kubeadm) use it.
     flushHandlers(),

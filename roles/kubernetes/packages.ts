@@ -11,7 +11,6 @@ import { compareVersions, formatVersion, packageVersion, parseKubeVersion, repoM
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { aptRepository } from '../../lib/modules/apt-repository.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
-import { systemdUnitState } from '../../lib/facts/systemd.ts'
 import type { ClusterModel, KubernetesParams } from './settings.ts'
 
 export const KUBE_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'] as const
@@ -80,11 +79,6 @@ export function packageTasks(model: (h: HostContext) => ClusterModel, tags: read
       const v = packageVersion(m.version, m.s.packageRevision)
       return { names: Object.fromEntries(KUBE_PACKAGES.map((p) => [p, v])), hold: true, updateCache: true }
     }, { tags: t, when: notPreinstalled, whenReason: "packageSource is 'preinstalled'" }),
-    task('Enable the kubelet', systemdService, { name: 'kubelet', enabled: true }, {
-      tags: [...t, 'kubelet'],
-      // In check mode on a fresh host the package (and its unit) is not there yet.
-      when: async (h) => !h.checkMode || (await h.fact(systemdUnitState, 'kubelet')).loadState !== 'not-found',
-      whenReason: 'kubelet is not installed yet (check mode)',
-    }),
+    task('Enable the kubelet', systemdService, { name: 'kubelet', enabled: true }, { tags: [...t, 'kubelet'] }),
   ]
 }

@@ -11,7 +11,6 @@ import { sh } from '../../lib/connection/quote.ts'
 import { defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
 import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/task.ts'
 import { ConfigErrors, ModuleError } from '../../lib/errors.ts'
-import { systemdUnitState } from '../../lib/facts/systemd.ts'
 import { validate } from '../../lib/inventory/validate.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { blockInFile } from '../../lib/modules/block-in-file.ts'
@@ -74,10 +73,6 @@ function checkedParams(params: Partial<NfsParams>, who: string): Partial<NfsPara
 
 const settingsOf = (h: HostContext, p: Partial<NfsParams>): NfsParams => mergeNfsSettings(h.vars.nfs, p)
 
-async function unitKnown(h: HostContext, unit: string): Promise<boolean> {
-  return !h.checkMode || (await h.fact(systemdUnitState, unit)).loadState !== 'not-found'
-}
-
 /** The NFS server: package, export directory, `/etc/exports` entry, `exportfs -ra` on change, service. */
 export function nfsServer(params: Partial<NfsParams> = {}): Role {
   const p = checkedParams(params, 'nfsServer')
@@ -104,8 +99,8 @@ export function nfsServer(params: Partial<NfsParams> = {}): Role {
       return { path: EXPORTS, block: exportsLine(s, exportClients(s, h.inventory)), marker: EXPORTS_MARKER, create: true, mode: '0644' }
     }, { notify: [reexport] }),
     task('Enable and start the NFS server', systemdService, { name: 'nfs-kernel-server', enabled: true, state: 'started' }, {
-      when: async (h) => settingsOf(h, p).startServer && unitKnown(h, 'nfs-kernel-server'),
-      whenReason: 'nfs.startServer is false (or the package is not installed yet, in check mode)',
+      when: (h) => settingsOf(h, p).startServer,
+      whenReason: 'nfs.startServer is false',
     }),
     flushHandlers(),
   ], { tags: ['nfs'], vars: { key: 'nfs', schema: nfsVarsSchema } })
