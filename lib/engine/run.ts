@@ -86,6 +86,8 @@ interface PlayPlan {
   readonly tasks: FlatTask[]
   /** Names in the play's host pattern that the inventory lacks (the play skips them, like Ansible). */
   readonly unknown: string[]
+  /** The play's hosts before --limit (what its roles' inventory checks look at). */
+  readonly all: string[]
 }
 
 /** Resolves hosts and tasks of every play, validating patterns and tags; contacts nothing. */
@@ -98,8 +100,8 @@ export function planPlaybook(pb: Playbook, o: Omit<RunOptions, 'connector'>): Pl
   }
   const plans = pb.plays.map((play) => {
     const unknown: string[] = []
-    const hosts = selectHosts(o.inventory, play.hosts, `play '${play.name}' hosts`, { onUnknown: (n) => unknown.push(n) })
-      .filter((h) => !limit || limit.has(h))
+    const all = selectHosts(o.inventory, play.hosts, `play '${play.name}' hosts`, { onUnknown: (n) => unknown.push(n) })
+    const hosts = all.filter((h) => !limit || limit.has(h))
     batches(hosts, play.serial, `play '${play.name}' serial`)
     const flat = flatten(play).filter((t) => {
       if (!started && t.item.title === o.startAtTask) started = true
@@ -112,22 +114,20 @@ export function planPlaybook(pb: Playbook, o: Omit<RunOptions, 'connector'>): Pl
       (withRole(t) && rolesPicked.has(t.role) && isSelected(t.tags, { skipTags: o.skipTags })))
     // A flush alone does nothing: do not contact the play's hosts for it.
     if (tasks.every((t) => t.item.kind === 'flush')) tasks = []
-    return { play, hosts, tasks, unknown }
+    return { play, hosts, tasks, unknown, all }
   })
   // A role's inventory checks apply when some of its tasks are selected (a --tags run without it, or
   // --skip-tags on it, does not need its settings); --limit does not matter (joins need the masters).
   const problems = new Map<string, ConfigError>()
   for (const e of pb.preflight?.(o.inventory) ?? []) problems.set(e.message, e)
-  pb.plays.forEach((play, i) => {
-    const selected = new Set<unknown>(plans[i]!.tasks.map((t) => t.item))
-    if (selected.size === 0) return
-    const hosts = selectHosts(o.inventory, play.hosts, `play '${play.name}' hosts`, { onUnknown: () => undefined })
-    if (hosts.length === 0) return
+  for (const { play, tasks, all } of plans) {
+    const selected = new Set<unknown>(tasks.map((t) => t.item))
+    if (selected.size === 0 || all.length === 0) continue
     for (const r of rolesOf(play)) {
       if (!r.preflight || !flatten({ name: r.name, hosts: [], items: [r] }).some((t) => selected.has(t.item))) continue
-      for (const e of r.preflight(o.inventory, hosts)) problems.set(e.message, e)
+      for (const e of r.preflight(o.inventory, all)) problems.set(e.message, e)
     }
-  })
+  }
   if (problems.size) throw new ConfigErrors([...problems.values()])
   return plans
 }
