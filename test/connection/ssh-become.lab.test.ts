@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { rejection } from '../helpers/results.ts'
 import { secret, sh, type Secret } from '../../lib/connection/quote.ts'
 import { connectSsh, type SshConnection } from '../../lib/connection/ssh.ts'
 import type { ResolvedConnection } from '../../lib/inventory/types.ts'
@@ -29,14 +30,6 @@ async function open(extra: Partial<ResolvedConnection> = {}): Promise<SshConnect
   return c
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (e) {
-    return e as Error
-  }
-  return assert.unreachable('expected a rejection') as never
-}
 
 async function rejectsWith(p: Promise<unknown>, reason: ConnectFailure): Promise<ConnectError> {
   const e = await rejection(p)

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { rejection } from '../helpers/results.ts'
 import { fingerprint } from '../../lib/connection/known-hosts.ts'
 import { secret, sh } from '../../lib/connection/quote.ts'
 import { openSshClient } from '../../lib/connection/ssh-connect.ts'
@@ -33,15 +34,6 @@ test.after(async () => {
   await lab?.stop()
 })
 
-/** The error `p` rejects with; fails the test when it resolves. */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (e) {
-    return e as Error
-  }
-  return assert.unreachable('expected a rejection') as never
-}
 
 /** Host #i's per-connection sshd processes once closing ones have exited (the count is stable). */
 async function settledSessions(i: number): Promise<number> {

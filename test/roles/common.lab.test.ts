@@ -5,6 +5,7 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { changes, failures } from '../helpers/results.ts'
 import { sh } from '../../lib/connection/quote.ts'
 import type { Connection } from '../../lib/connection/types.ts'
 import { connectorFor } from '../../lib/cli/main.ts'
@@ -37,8 +38,6 @@ async function run(params: Partial<CommonParams> = {}, opts: Partial<RunOptions>
 
 const count = (r: RunResult, status: string, host?: string) =>
   r.results.filter((x) => x.status === status && (!host || x.host === host)).length
-const failures = (r: RunResult) => r.results.filter((x) => x.status === 'failed').map((x) => `${x.host} ${x.task}: ${x.reason}`)
-const changes = (r: RunResult) => r.results.filter((x) => x.status === 'changed').map((x) => `${x.host} ${x.task}: ${x.reason}`)
 
 test.before(async () => {
   lab = await testLab()

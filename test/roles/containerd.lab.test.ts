@@ -6,6 +6,7 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { changes, failures } from '../helpers/results.ts'
 import { sh } from '../../lib/connection/quote.ts'
 import type { Connection } from '../../lib/connection/types.ts'
 import { connectorFor } from '../../lib/cli/main.ts'
@@ -34,8 +35,6 @@ async function run(params: Partial<ContainerdParams> = {}, opts: Partial<RunOpti
   return runPlaybook(pb, { inventory, connector: connectorFor(inventory, { hostKeyPolicy: 'strict' }), ...opts })
 }
 
-const failures = (r: RunResult) => r.results.filter((x) => x.status === 'failed').map((x) => `${x.host} ${x.task}: ${x.reason}`)
-const changes = (r: RunResult) => r.results.filter((x) => x.status === 'changed').map((x) => `${x.host} ${x.task}: ${x.reason}`)
 
 test.before(async () => {
   lab = await testLab()
