@@ -130,6 +130,8 @@ export interface KubeProxyConfiguration {
   readonly kind: 'KubeProxyConfiguration'
   readonly mode?: '' | 'iptables' | 'ipvs' | 'nftables'
   readonly clusterCIDR?: string
+  /** `maxPerCore: 0` leaves the kernel's conntrack table size alone (containers, read-only /proc/sys). */
+  readonly conntrack?: { readonly maxPerCore?: number; readonly min?: number }
 }
 
 export type KubeadmDocument<V extends KubeadmApiVersion = KubeadmApiVersion> =
@@ -204,6 +206,7 @@ const COMPONENTS: Record<string, Field> = {
   }),
   'kubeproxy.config.k8s.io/v1alpha1/KubeProxyConfiguration': obj({
     apiVersion: 'string', kind: 'string', mode: { enum: ['', 'iptables', 'ipvs', 'nftables'] }, clusterCIDR: 'string',
+    conntrack: obj({ maxPerCore: 'int', min: 'int' }),
   }),
 }
 

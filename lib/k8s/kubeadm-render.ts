@@ -31,6 +31,8 @@ export interface KubeadmClusterModel {
   readonly kubeletExtraArgs?: Readonly<Record<string, string>>
   /** kube-proxy mode; omitted: kubeadm's default (iptables). */
   readonly proxyMode?: 'iptables' | 'ipvs' | 'nftables'
+  /** kube-proxy `conntrack.maxPerCore`; 0 leaves the kernel's table size alone. @default kube-proxy's (32768) */
+  readonly proxyConntrackMaxPerCore?: number
 }
 
 /** A flag map in the shape of the API version: map (v1beta3) or sorted {name, value} list (v1beta4). */
@@ -64,8 +66,13 @@ export function kubeadmInitDocuments(m: KubeadmClusterModel): [InitConfiguration
     apiServer: { certSANs: sans, ...(has(m.apiServerExtraArgs) ? { extraArgs: extraArgs(api, m.apiServerExtraArgs) } : {}) },
   }
   const kubelet: KubeletConfiguration = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' }
-  const proxy: KubeProxyConfiguration[] = m.proxyMode
-    ? [{ apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', mode: m.proxyMode, clusterCIDR: m.podSubnet }]
+  const proxy: KubeProxyConfiguration[] = m.proxyMode || m.proxyConntrackMaxPerCore !== undefined
+    ? [{
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration',
+      ...(m.proxyMode ? { mode: m.proxyMode } : {}),
+      clusterCIDR: m.podSubnet,
+      ...(m.proxyConntrackMaxPerCore !== undefined ? { conntrack: { maxPerCore: m.proxyConntrackMaxPerCore, min: 0 } } : {}),
+    }]
     : []
   return [init, cluster, kubelet, ...proxy]
 }

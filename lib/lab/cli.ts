@@ -1,5 +1,5 @@
 /**
- * `npm run lab -- up [N] [--distro D] [--name NAME] [--layout flat|seed001]`
+ * `npm run lab -- up [N] [--distro D] [--name NAME] [--layout flat|seed001] [--kubernetes]`
  * `npm run lab -- down [--name NAME | --all-labs] [--purge]`
  * `npm run lab -- status [--name NAME]`
  */
@@ -9,7 +9,7 @@ import { parseLayout } from './layout.ts'
 import { parseDistro, type Distro } from './paths.ts'
 
 const USAGE = `usage:
-  lab up [N] [--distro debian12|ubuntu2204|ubuntu2404] [--name NAME] [--layout flat|seed001]
+  lab up [N] [--distro debian12|ubuntu2204|ubuntu2404] [--name NAME] [--layout flat|seed001] [--kubernetes]
   lab down [--name NAME | --all-labs] [--purge]
   lab status [--name NAME]`
 
@@ -25,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
       distro: { type: 'string' },
       layout: { type: 'string' },
       'all-labs': { type: 'boolean' },
+      kubernetes: { type: 'boolean' },
       purge: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -38,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
       const distro: Distro = parseDistro(values.distro ?? 'debian12')
       const info = await labUp({
         name: values.name, distro, layout: parseLayout(values.layout ?? 'flat'),
-        hosts: rest[0] === undefined ? undefined : Number(rest[0]), log,
+        hosts: rest[0] === undefined ? undefined : Number(rest[0]), kubernetes: values.kubernetes, log,
       })
       console.log(`lab ${info.name}: ${info.hosts.map((h) => `${h.name}=${h.address}`).join(' ')}`)
       console.log(`  ssh -F ${info.sshConfigPath} ${info.hosts[0]?.name}`)

@@ -11,6 +11,7 @@ export interface RunOptions {
   /** Kill the command (SIGKILL) after this many ms. */
   readonly timeoutMs?: number
   readonly env?: NodeJS.ProcessEnv
+  readonly cwd?: string
   /** Resolve with the result instead of throwing on a non-zero exit. */
   readonly allowFail?: boolean
 }
@@ -23,7 +24,7 @@ export interface RunResult {
 
 export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(file, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] })
     const out: Buffer[] = []
     const err: Buffer[] = []
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined

@@ -17,6 +17,8 @@ export interface HostPlan {
   readonly lab: string
   readonly name: string
   readonly address: string
+  /** Boot it so the kubelet can run (see KUBERNETES_MODE in docs/lab.md). @default false */
+  readonly kubernetes?: boolean
 }
 
 export interface HostFiles {
@@ -103,8 +105,46 @@ export async function prepareHost(p: PrepareInput): Promise<string> {
   writeFileSync(R('lib/modules', kver, 'modules.builtin'), BUILTIN_MODULES.map((m) => `kernel/${m}.ko\n`).join(''))
   await tryRun('chroot', [f.root, 'depmod', kver])
 
+  if (p.host.kubernetes) writeKubeletShims(f.root)
   writeFileSync(f.runSh, supervisorScript(p.host, p.net.bridge), { mode: 0o755 })
   return pub
+}
+
+/**
+ * Global kernel settings the kubelet insists on (it writes them at start and fails when it cannot).
+ * They belong to the machine's kernel, shared by every host and the machine itself: the lab shows
+ * the kubelet files holding the values it wants instead of changing them.
+ */
+export const KUBELET_SYSCTLS: Readonly<Record<string, string>> = {
+  'vm.overcommit_memory': '1',
+  'kernel.panic': '10',
+  'kernel.panic_on_oops': '1',
+}
+
+/**
+ * PID 1 of a kubernetes-mode host, run by nspawn before systemd: makes this host's own subtree of
+ * each cgroup v1 controller writable (nspawn mounts them read-only; systemd and the kubelet create
+ * slices there), binds the sysctl files over /proc/sys, then becomes systemd in legacy cgroup mode.
+ */
+export const KUBERNETES_INIT = `#!/bin/sh
+# kubeplay lab: PID 1 wrapper of a kubernetes-mode host (generated)
+for d in /sys/fs/cgroup/*; do
+  if mountpoint -q "$d"; then mount -o remount,bind,rw "$d"; fi
+done
+for f in /etc/kubeplay-lab/sysctl/*; do
+  [ -f "$f" ] && mount --bind "$f" "/proc/sys/$(basename "$f" | tr . /)"
+done
+exec /lib/systemd/systemd systemd.legacy_systemd_cgroup_controller=1 "$@"
+`
+export const KUBERNETES_INIT_PATH = '/usr/local/sbin/kubeplay-lab-init'
+
+function writeKubeletShims(root: string): void {
+  const dir = join(root, 'etc/kubeplay-lab/sysctl')
+  mkdirSync(dir, { recursive: true })
+  for (const [k, v] of Object.entries(KUBELET_SYSCTLS)) writeFileSync(join(dir, k), `${v}\n`)
+  mkdirSync(join(root, 'usr/local/sbin'), { recursive: true })
+  writeFileSync(join(root, KUBERNETES_INIT_PATH), KUBERNETES_INIT, { mode: 0o755 })
+  chmodSync(join(root, KUBERNETES_INIT_PATH), 0o755)
 }
 
 /** A non-root user with password sudo, as on a real fleet: tests and roles exercise `become`. */
@@ -122,12 +162,27 @@ async function addBecomeUser(root: string, authorizedKey: string, password: stri
   for (const path of [ssh, join(ssh, 'authorized_keys')]) chownSync(path, Number(uid), Number(gid))
 }
 
-/** cgroup directories of one host, in every hierarchy this machine mounts (v1 named, hybrid, pure v2). */
-export function hostCgroups(lab: string, host: string): string[] {
+/** cgroup v1 controller hierarchies of this machine (`/sys/fs/cgroup/memory`…), empty on pure v2. */
+export function controllerHierarchies(): string[] {
+  const text = readFileSync('/proc/self/mountinfo', 'utf8')
+  return text.split('\n').flatMap((l) => {
+    const [pre, post] = l.split(' - ')
+    if (!post?.startsWith('cgroup ')) return []
+    const mountPoint = pre!.split(' ')[4]!
+    return mountPoint.startsWith('/sys/fs/cgroup/') && !mountPoint.endsWith('/systemd') ? [mountPoint] : []
+  }).sort()
+}
+
+/**
+ * cgroup directories of one host, in every hierarchy this machine mounts (v1 named, hybrid, pure
+ * v2); with `controllers`, also in each v1 controller hierarchy (kubernetes-mode hosts live there).
+ */
+export function hostCgroups(lab: string, host: string, opts: { controllers?: boolean } = { controllers: true }): string[] {
   const sub = join(CGROUP_PARENT, lab, host)
   const out: string[] = []
   for (const h of ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified']) if (existsSync(h)) out.push(join(h, sub))
   if (existsSync('/sys/fs/cgroup/cgroup.controllers')) out.push(join('/sys/fs/cgroup', sub))
+  if (opts.controllers) out.push(...controllerHierarchies().map((h) => join(h, sub)))
   return out
 }
 
@@ -139,18 +194,36 @@ export function hostCgroups(lab: string, host: string): string[] {
 export function supervisorScript(host: HostPlan, bridge: string): string {
   const f = hostFiles(host.lab, host.name)
   const q = quote
-  const cgroups = hostCgroups(host.lab, host.name)
+  const k8s = host.kubernetes === true
+  const cgroups = hostCgroups(host.lab, host.name, { controllers: k8s })
+  // kubernetes mode: cgroup v1 controllers delegated to the host (the machine's controllers are all
+  // bound to v1, so a v2 view inside has none), the kernel log for the kubelet's OOM watcher, and
+  // CAP_SYSLOG to read it; PID 1 is the wrapper that makes the host's cgroups writable.
+  const mode = k8s
+    ? `export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0   # cgroup v1 inside, with this host's controllers: the kubelet needs them`
+    : `export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1   # cgroup v2 inside, like a real host; runc needs it`
+  const boot = k8s
+    ? `--kill-signal=SIGRTMIN+3 --bind=/dev/kmsg --capability=CAP_SYSLOG,CAP_IPC_LOCK \\
+    --system-call-filter='keyctl add_key request_key bpf' ${KUBERNETES_INIT_PATH} </dev/null &`
+    : `--system-call-filter='keyctl add_key request_key bpf' </dev/null &`
   return `#!/bin/bash
 # kubeplay lab supervisor for ${host.lab}/${host.name} (generated)
 for c in ${cgroups.map(q).join(' ')}; do
-  mkdir -p "$c" && echo $$ >"$c/cgroup.procs"
+  mkdir -p "$c"
+  case "$c" in /sys/fs/cgroup/cpuset/*)  # cpuset: every level needs cpus and mems before it takes a task
+    d=/sys/fs/cgroup/cpuset
+    IFS=/; for part in \${c#/sys/fs/cgroup/cpuset/}; do d="$d/$part"
+      for k in cpuset.cpus cpuset.mems; do [ -s "$d/$k" ] || cat "\${d%/*}/$k" >"$d/$k"; done
+    done; unset IFS ;;
+  esac
+  echo $$ >"$c/cgroup.procs"
 done
-export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1   # cgroup v2 inside, like a real host; runc needs it
+${mode}
 while :; do
-  systemd-nspawn --boot --register=no --keep-unit --quiet -D ${q(f.root)} -M ${q(machineName(host.lab, host.name))} \\
+  systemd-nspawn ${k8s ? '' : '--boot '}--register=no --keep-unit --quiet -D ${q(f.root)} -M ${q(machineName(host.lab, host.name))} \\
     --network-bridge=${q(bridge)} --resolv-conf=off --link-journal=no --console=read-only \\
     --bind=${q(join(f.dir, 'containerd'))}:/var/lib/containerd \\
-    --system-call-filter='keyctl add_key request_key bpf' </dev/null &
+    ${boot}
   echo $! >${q(f.nspawnPid)}
   wait $!; rc=$?
   if [ "$rc" = 133 ] && [ ! -e ${q(f.stop)} ]; then echo "=== reboot ==="; continue; fi

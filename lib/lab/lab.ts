@@ -32,6 +32,11 @@ export interface LabUpOptions {
   readonly log?: Log
   /** Per-host boot timeout. @default 240000 */
   readonly bootTimeoutMs?: number
+  /**
+   * Hosts that can run the kubelet: cgroup v1 controllers delegated, /dev/kmsg, the kubelet's
+   * sysctls shown as set (docs/lab.md, "Kubernetes mode"). @default false
+   */
+  readonly kubernetes?: boolean
 }
 
 export interface LabDownOptions {
@@ -86,7 +91,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   return withLock(`lab-${name}`, async () => {
     const existing = readLabJson(labPaths(name).labJson)
     if (existing) {
-      const same = existing.distro === distro && existing.layout === layout &&
+      const same = existing.distro === distro && existing.layout === layout && (existing.kubernetes ?? false) === (opts.kubernetes ?? false) &&
         existing.hosts.map((h) => h.name).join() === plan.hosts.map((h) => h.name).join()
       if (same && (await healthy(existing))) {
         log(`lab ${name} already up (${existing.hosts.length} hosts, reachable)`)
@@ -96,7 +101,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
     }
     if (labNames().includes(name)) await downUnlocked(name, log)
     try {
-      return await upUnlocked(name, distro, plan, opts.bootTimeoutMs ?? 240_000, log)
+      return await upUnlocked(name, distro, plan, opts.bootTimeoutMs ?? 240_000, opts.kubernetes ?? false, log)
     } catch (e) {
       log(`lab ${name}: up failed, tearing down`)
       await downUnlocked(name, log).catch(() => {})
@@ -105,7 +110,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   })
 }
 
-async function upUnlocked(name: string, distro: Distro, plan: ReturnType<typeof planLayout>, bootTimeoutMs: number, log: Log): Promise<LabInfo> {
+async function upUnlocked(name: string, distro: Distro, plan: ReturnType<typeof planLayout>, bootTimeoutMs: number, kubernetes: boolean, log: Log): Promise<LabInfo> {
   const paths = labPaths(name)
   await ensureHostPackages(log)
   const base = await ensureBase(distro, log)
@@ -120,13 +125,13 @@ async function upUnlocked(name: string, distro: Distro, plan: ReturnType<typeof 
   raiseInotifyLimit(log)
   const net = await netUp(name)
   log(`network ${net.subnet} on ${net.bridge}, nft table ${net.nftTable}`)
-  const hosts = plan.hosts.map((h, i) => ({ ...h, lab: name, address: hostAddress(net.k, i) }))
+  const hosts = plan.hosts.map((h, i) => ({ ...h, lab: name, address: hostAddress(net.k, i), kubernetes }))
   const hostsLines = [`${net.mirrors[0]} deb.debian.org`, ...hosts.map((h) => `${h.address} ${h.name}`)]
   const keys = await mapLimit(hosts, 4, (h) => prepareHost({ host: h, base, net, hostsLines, authorizedKey, becomePassword }))
   const client: ClientHost[] = hosts.map((h, i) => ({ name: h.name, address: h.address, hostKey: keys[i]! }))
   writeFileSync(paths.knownHosts, renderKnownHosts(client))
   writeFileSync(paths.sshConfig, renderSshConfig(client, paths))
-  writeFileSync(paths.inventory, JSON.stringify(renderInventory(name, plan, client, paths, BECOME_USER), null, 2) + '\n')
+  writeFileSync(paths.inventory, JSON.stringify(renderInventory(name, plan, client, paths, BECOME_USER, kubernetes), null, 2) + '\n')
   log(`${hosts.length} hosts prepared; booting`)
 
   const supervisors = hosts.map((h) => bootHost(name, h.name))
@@ -135,7 +140,7 @@ async function upUnlocked(name: string, distro: Distro, plan: ReturnType<typeof 
   log(`${hosts.length} hosts up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ssh -F ${paths.sshConfig} ${hosts[0]!.name}`)
 
   const info: LabInfo = {
-    name, distro, layout: plan.layout, bridge: net.bridge, subnet: net.subnet, nftTable: net.nftTable,
+    name, distro, layout: plan.layout, kubernetes, bridge: net.bridge, subnet: net.subnet, nftTable: net.nftTable,
     stateDir: paths.state, inventoryPath: paths.inventory, knownHostsPath: paths.knownHosts, sshConfigPath: paths.sshConfig,
     keyPath: paths.key, becomeUser: BECOME_USER, becomePasswordPath: paths.becomePassword,
     hosts: hosts.map((h, i) => ({

@@ -22,6 +22,8 @@ export interface LabInfo {
   readonly name: string
   readonly distro: Distro
   readonly layout: Layout
+  /** Hosts booted to run the kubelet (`--kubernetes`). */
+  readonly kubernetes?: boolean
   readonly bridge: string
   readonly subnet: string
   readonly nftTable: string
@@ -77,7 +79,7 @@ Host *
 `
 }
 
-export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly ClientHost[], paths: LabPaths, becomeUser: string): InventorySpec {
+export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly ClientHost[], paths: LabPaths, becomeUser: string, kubernetes = false): InventorySpec {
   const conn = { port: 22, user: 'root', keyFile: paths.key, knownHosts: paths.knownHosts }
   return {
     defaults: conn,
@@ -92,9 +94,17 @@ export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly C
       lab_become_password_file: paths.becomePassword,
       // This machine's kernel has no nfsd and no NFS client: write exports and fstab, don't start or mount.
       nfs: { startServer: false, mountState: 'present' },
-      // No Kubernetes package repository is reachable from here: kubeadm/kubelet/kubectl must already
-      // be on the hosts (as in an air-gapped install). The tests install stand-ins; `npm start` skips them.
-      kubernetes: { packageSource: 'preinstalled' },
+      ...(kubernetes ? {
+        // No package repository or registry is reachable from here: Kubernetes comes from the offline
+        // bundle (`npm run bundle`). Hosts are containers sharing the machine's kernel: runc cannot
+        // lower OOM scores (no CAP_SYS_RESOURCE here) and kube-proxy must leave the global conntrack
+        // table size alone (read-only in a network namespace).
+        kubernetes: { packageSource: 'artifacts', kubeProxyConntrackMaxPerCore: 0 },
+        containerd: { restrictOomScoreAdj: true },
+      } : {
+        // Hosts without the kubelet's cgroups: the Kubernetes roles are tested with stand-ins here.
+        kubernetes: { packageSource: 'preinstalled' },
+      }),
     },
   }
 }

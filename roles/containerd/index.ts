@@ -37,6 +37,11 @@ export interface ContainerdParams {
   readonly sandboxImage?: string
   /** runc uses systemd cgroups (the kubelet's cgroupDriver must say `systemd` too). @default true */
   readonly systemdCgroup: boolean
+  /**
+   * containerd never sets an OOM score below its own (`restrict_oom_score_adj`): for nodes that
+   * lack CAP_SYS_RESOURCE (containers as nodes, like the lab's). @default false
+   */
+  readonly restrictOomScoreAdj: boolean
   /** registry → mirror URLs tried in order before it (`{ 'docker.io': ['https://mirror.lan'] }`). @default {} */
   readonly registryMirrors: Readonly<Record<string, readonly string[]>>
   /** Registry hosts directory (`config_path`). @default '/etc/containerd/certs.d' */
@@ -51,6 +56,7 @@ export const containerdDefaults: ContainerdParams = {
   kubernetesVersion: '1.31',
   sandboxRegistry: 'registry.k8s.io',
   systemdCgroup: true,
+  restrictOomScoreAdj: false,
   registryMirrors: {},
   certsDir: '/etc/containerd/certs.d',
   extraToml: '',
@@ -68,6 +74,7 @@ export const containerdVarsSchema = object({
   sandboxRegistry: optional(string()),
   sandboxImage: optional(refine(string(), "an image like 'registry.k8s.io/pause:3.10'", (s) => /^[^\s"'\\]+$/.test(s))),
   systemdCgroup: optional(boolean()),
+  restrictOomScoreAdj: optional(boolean()),
   registryMirrors: optional(record(array(refine(string(), 'an http(s):// mirror URL', (u) => MIRROR_URL.test(u))))),
   certsDir: optional(refine(string(), 'an absolute path', (p) => /^\/[^\s"'\\]*$/.test(p))),
   extraToml: optional(string()),
@@ -113,7 +120,7 @@ export function containerd(params: Partial<ContainerdParams> = {}): Role {
       const p = s(h)
       const { src, vars } = configFor(await versionFor(h, p), {
         sandboxImage: p.sandboxImage ?? pauseImageFor(p.kubernetesVersion, p.sandboxRegistry),
-        systemdCgroup: p.systemdCgroup, certsDir: p.certsDir, extraToml: p.extraToml,
+        systemdCgroup: p.systemdCgroup, restrictOomScoreAdj: p.restrictOomScoreAdj, certsDir: p.certsDir, extraToml: p.extraToml,
       })
       return { path: CONFIG, src, vars: { ...vars }, mode: '0644' }
     }, { tags: ['containerd-config'], notify: [restart] }),

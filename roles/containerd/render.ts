@@ -54,6 +54,8 @@ export interface ConfigVars {
   readonly series: string
   readonly sandboxImage: string
   readonly systemdCgroup: boolean
+  /** `restrict_oom_score_adj = true` (nodes without CAP_SYS_RESOURCE). @default false */
+  readonly restrictOomScoreAdj?: boolean
   readonly certsDir: string
   /** Appended as written (more TOML tables). */
   readonly extraToml: string

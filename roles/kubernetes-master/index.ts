@@ -13,7 +13,9 @@ import { file } from '../../lib/modules/file.ts'
 import { command } from '../../lib/modules/command.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
-import { applyManifest, fetchManifest, FLANNEL, flannelManifest } from '../../lib/k8s/manifests.ts'
+import { applyManifest, fetchManifest, FLANNEL, flannelManifest, manifestPath } from '../../lib/k8s/manifests.ts'
+import { upload } from '../../lib/modules/upload.ts'
+import { flannelFromBundle } from '../kubernetes/artifacts.ts'
 import { renderKubeadmConfig } from '../../lib/k8s/kubeadm-render.ts'
 import { checkedParams, isFirstMaster, kubernetesSettingsCheck, modelOf } from '../kubernetes/common.ts'
 import { ADMIN_CONF, kubeadmJoin } from '../kubernetes/join.ts'
@@ -36,6 +38,7 @@ export function kubeadmConfigFor(m: ClusterModel, host: string): string {
     advertiseAddress: ipv4OrUndefined(m.addresses[host]),
     certSANs: m.s.certSANs,
     apiServerExtraArgs: m.s.apiServerExtraArgs,
+    proxyConntrackMaxPerCore: m.s.kubeProxyConntrackMaxPerCore,
   })
 }
 
@@ -49,7 +52,7 @@ export function kubernetesMaster(params: Partial<KubernetesParams> = {}): Role {
 
   return role('kubernetes-master', [
     task('Check the Kubernetes settings', kubernetesSettingsCheck, (h) => ({ model: model(h), host: h.name }), { withRole: true }),
-    ...packageTasks(model, []),
+    ...packageTasks(model, [], true),
     // The kubeadm package creates it; with preinstalled tools it may not exist yet.
     task('Create /etc/kubernetes', file, { path: '/etc/kubernetes', state: 'directory', owner: 'root', group: 'root', mode: '0755' },
       { tags: ['kubeadm-config', 'init'], ...firstOnly }),
@@ -65,7 +68,9 @@ export function kubernetesMaster(params: Partial<KubernetesParams> = {}): Role {
       { tags: ['join'], when: other, whenReason: 'the first master initialises instead' }),
     task('Give the operator the admin kubeconfig', kubeconfigFile, (h) => ({ user: model(h).s.kubeconfigUser }), { tags: ['kubeconfig'] }),
     fetchManifest(FLANNEL, (h) => ({ url: model(h).s.flannelUrl }),
-      { tags: ['cni', 'flannel'], when: flannel, whenReason: 'Flannel is applied once, from the first master (or cni is none)' }),
+      { tags: ['cni', 'flannel'], when: (h) => flannel(h) && model(h).s.packageSource !== 'artifacts', whenReason: 'Flannel is applied once, from the first master (or cni is none, or it comes from the bundle)' }),
+    task(`Upload ${FLANNEL.name} ${FLANNEL.version} from the bundle`, upload, flannelFromBundle(model, manifestPath(FLANNEL)),
+      { tags: ['cni', 'flannel'], when: (h) => flannel(h) && model(h).s.packageSource === 'artifacts', whenReason: "Flannel is applied once, from the first master (or packageSource is not 'artifacts')" }),
     applyManifest(FLANNEL, { transform: (text, h) => flannelManifest(text, model(h).s.podSubnet) },
       { tags: ['cni', 'flannel'], when: flannel, whenReason: 'Flannel is applied once, from the first master (or cni is none)' }),
   ], { tags: [...MASTER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema }, preflight: (inv) => kubernetesPreflight(inv, params) })

@@ -11,13 +11,14 @@ import { compareVersions, formatVersion, packageVersion, parseKubeVersion, repoM
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { aptRepository } from '../../lib/modules/apt-repository.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
+import { artifactTasks } from './artifacts.ts'
 import type { ClusterModel, KubernetesParams } from './settings.ts'
 
 export const KUBE_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'] as const
 
 /** Pure: the apt source for a package source and version; null for 'preinstalled'. */
 export function kubernetesRepository(s: KubernetesParams, v: KubeVersion): { uri: string; key: { url: string; sha256: string } } | null {
-  if (s.packageSource === 'preinstalled') return null
+  if (s.packageSource === 'preinstalled' || s.packageSource === 'artifacts') return null
   if (s.packageSource === 'pkgs.k8s.io') {
     const uri = `https://pkgs.k8s.io/core:/stable:/${repoMinor(v)}/deb/`
     return { uri, key: { url: `${uri}Release.key`, sha256: s.repoKeySha256 ?? '' } }
@@ -64,21 +65,22 @@ export const kubernetesToolsCheck = defineModule<{ readonly model: ClusterModel 
 })
 
 /** The package tasks; `tags` carry the role's tags through to every one. */
-export function packageTasks(model: (h: HostContext) => ClusterModel, tags: readonly string[]): Task[] {
-  const notPreinstalled = (h: HostContext): boolean => model(h).s.packageSource !== 'preinstalled'
+export function packageTasks(model: (h: HostContext) => ClusterModel, tags: readonly string[], controlPlane = false): Task[] {
+  const fromRepo = (h: HostContext): boolean => kubernetesRepository(model(h).s, model(h).version) !== null
   const t = [...tags, 'kubernetes-packages']
   return [
     task('Check the installed Kubernetes tools', kubernetesToolsCheck, (h) => ({ model: model(h) }), { tags: t }),
+    ...artifactTasks(model, t, controlPlane),
     task('Add the Kubernetes apt repository', aptRepository, (h) => {
       const m = model(h)
       const repo = kubernetesRepository(m.s, m.version)!
       return { name: 'kubernetes', uris: repo.uri, suites: '/', signedBy: repo.key }
-    }, { tags: t, when: notPreinstalled, whenReason: "packageSource is 'preinstalled'" }),
+    }, { tags: t, when: fromRepo, whenReason: 'packageSource is not an apt repository' }),
     task('Install kubeadm, kubelet and kubectl at the pinned version and hold them', aptPackages, (h) => {
       const m = model(h)
       const v = packageVersion(m.version, m.s.packageRevision)
       return { names: Object.fromEntries(KUBE_PACKAGES.map((p) => [p, v])), hold: true, updateCache: true }
-    }, { tags: t, when: notPreinstalled, whenReason: "packageSource is 'preinstalled'" }),
+    }, { tags: t, when: fromRepo, whenReason: 'packageSource is not an apt repository' }),
     task('Enable the kubelet', systemdService, { name: 'kubelet', enabled: true }, { tags: [...t, 'kubelet'] }),
   ]
 }

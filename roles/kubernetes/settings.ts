@@ -12,6 +12,7 @@ import {
   array, custom, enumOf, int, object, optional, record, refine, string, union, validate, type Schema,
 } from '../../lib/inventory/validate.ts'
 import { requireKubeVersion, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
+import { artifactsPreflightFor } from './artifacts.ts'
 
 /** Where kubeadm, kubelet and kubectl come from. */
 export type PackageSource =
@@ -21,6 +22,12 @@ export type PackageSource =
   | { readonly mirror: string; readonly keySha256: string }
   /** Already on the hosts (baked images, the lab's stand-ins): only checked, never installed. */
   | 'preinstalled'
+  /**
+   * The offline bundle built by `npm run bundle` (binaries, CNI plugins, image archives; no
+   * repository or registry needed): read from `artifactsDir` on the controller, uploaded where the
+   * hosts' sha256 differ, images imported into containerd.
+   */
+  | 'artifacts'
 
 export interface KubernetesParams {
   /** Kubernetes release. @default '1.31.4' */
@@ -29,6 +36,10 @@ export interface KubernetesParams {
   readonly packageRevision: string
   /** @default 'pkgs.k8s.io' */
   readonly packageSource: PackageSource
+  /** The bundle directory on the controller, for packageSource 'artifacts'. @default /var/cache/kubeplay-bundle/v<version> */
+  readonly artifactsDir?: string
+  /** kube-proxy's `conntrack.maxPerCore` (0: leave the kernel's table size alone, for container nodes). @default kube-proxy's own */
+  readonly kubeProxyConntrackMaxPerCore?: number
   /** sha256 of `https://pkgs.k8s.io/core:/stable:/v1.MINOR/deb/Release.key`. Required with 'pkgs.k8s.io'. @default none */
   readonly repoKeySha256?: string
   /** `host:port` every node reaches the API through. @default first host of `haproxyGroup`, port `apiPort` */
@@ -102,10 +113,12 @@ export const kubernetesVarsSchema: Schema<Partial<KubernetesParams>> = object({
   version: optional(custom('a Kubernetes release like 1.31.4', (v) => (typeof v === 'string' && /^v?1\.\d+\.\d+$/.test(v) ? v.replace(/^v/, '') : { error: 'a Kubernetes release like 1.31.4' }))),
   packageRevision: optional(refine(string(), "a Debian revision like '1.1'", (s) => /^[0-9][0-9A-Za-z.+~]*$/.test(s))),
   packageSource: optional(union(
-    enumOf(['pkgs.k8s.io', 'preinstalled']),
+    enumOf(['pkgs.k8s.io', 'preinstalled', 'artifacts']),
     object({ mirror: refine(string(), 'an http(s) URL', (s) => /^https?:\/\/\S+$/.test(s)), keySha256: refine(string(), '64 hex digits', (s) => SHA256.test(s)) }, { strict: true }),
   )),
   repoKeySha256: optional(refine(string(), '64 hex digits (sha256 of Release.key)', (s) => SHA256.test(s))),
+  artifactsDir: optional(refine(string(), 'an absolute path on the controller', (s) => s.startsWith('/'))),
+  kubeProxyConntrackMaxPerCore: optional(int({ min: 0, max: 1 << 24 })),
   controlPlaneEndpoint: optional(refine(string(), 'host:port', (s) => /^[\w.-]+:\d{1,5}$/.test(s))),
   apiPort: optional(int({ min: 1, max: 65535 })),
   haproxyGroup: optional(group()),
@@ -219,7 +232,7 @@ export function kubernetesPreflight(inv: Inventory, params: Partial<KubernetesPa
   const vars = first ? inv.hosts.get(first)?.vars ?? {} : {}
   try {
     modelFor(vars, inv, params)
-    return []
+    return artifactsPreflightFor(inv, (v) => mergeKubernetesSettings(v, params))
   } catch (e) {
     if (e instanceof ConfigErrors) return [...e.errors]
     if (e instanceof ConfigError) return [e]

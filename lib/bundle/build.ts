@@ -1,0 +1,216 @@
+/**
+ * The bundle builder's steps in order: Go builds (kubeadm first: its own image list must match the
+ * pins), the pause binary from the C source in the k8s.io/kubernetes module, Debian userland for
+ * kube-proxy and Flannel, one OCI archive per image, the Flannel manifest from its Go module
+ * (sha256-checked), then bundle.json, written last: a bundle without it is unfinished and is
+ * rebuilt. A complete bundle whose files still match bundle.json is reused as it is.
+ */
+import { execFileSync } from 'node:child_process'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { run, tryRun } from '../lab/exec.ts'
+import { downloadDebs, unpackDebs } from './debs.ts'
+import { goBuild, moduleInfo } from './go-build.ts'
+import { BUNDLE_SCHEMA, MANIFEST_FILE, bundleCacheRoot, defaultBundleDir, readBundleManifest, verifyBundle, type BundleFile, type BundleFileKind, type BundleImage, type BundleManifest } from './manifest.ts'
+import { sha256File, writeImageArchive, type ImageSpec } from './oci.ts'
+import { goComponents, imageRefs, kubeadmImageList, releasePins, type ReleasePins } from './pins.ts'
+
+export interface BuildOptions {
+  /** `1.31.4` */
+  readonly kubernetes: string
+  /** @default defaultBundleDir(kubernetes) */
+  readonly outDir?: string
+  /** Rebuild even when a complete bundle is there. */
+  readonly force?: boolean
+  readonly log?: (line: string) => void
+}
+
+export interface BuildResult {
+  readonly dir: string
+  readonly manifest: BundleManifest
+  /** false: a complete, intact bundle was already there. */
+  readonly built: boolean
+  readonly seconds: number
+}
+
+const DEBIAN_USERLAND = ['iptables', 'conntrack']
+const BUSYBOX = ['busybox-static']
+
+async function ensureTools(log: (l: string) => void): Promise<void> {
+  const need: string[] = []
+  if (!(await tryRun('go', ['version']))) throw new Error('go is not on the PATH: the bundle builder compiles the upstream Go modules (Go 1.22 or newer)')
+  if (!(await tryRun('gcc', ['--version'])) || !existsSync('/usr/lib/x86_64-linux-gnu/libc.a')) need.push('gcc', 'libc6-dev')
+  if (need.length) {
+    log(`apt-get install ${need.join(' ')} (the pause binary is C, linked static)`)
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+    const apt = (a: string[]): Promise<unknown> => run('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...a], { env })
+    try { await apt(['install', '-y', '-q', '--no-install-recommends', ...need]) } catch { await apt(['update', '-qq']); await apt(['install', '-y', '-q', '--no-install-recommends', ...need]) }
+  }
+}
+
+export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
+  const t0 = Date.now()
+  const log = opts.log ?? (() => {})
+  const pins = releasePins(opts.kubernetes)
+  const dir = opts.outDir ?? defaultBundleDir(pins.kubernetes)
+  if (!opts.force && existsSync(join(dir, MANIFEST_FILE))) {
+    try {
+      const m = readBundleManifest(dir)
+      const bad = m.kubernetes === pins.kubernetes ? await verifyBundle(dir, m) : [`built for ${m.kubernetes}`]
+      if (bad.length === 0) return { dir, manifest: m, built: false, seconds: (Date.now() - t0) / 1000 }
+      log(`existing bundle is not intact (${bad.slice(0, 3).join('; ')}): rebuilding`)
+    } catch (e) { log(`${(e as Error).message}: rebuilding`) }
+  }
+  await ensureTools(log)
+  rmSync(join(dir, MANIFEST_FILE), { force: true })
+  const work = join(bundleCacheRoot(), 'work')
+  mkdirSync(work, { recursive: true })
+  const goEnv = { workDir: join(work, 'go'), log }
+  const out = (c: string): string => join(work, 'out', c)
+
+  // Go builds. kubeadm first: the images it will ask for must be the ones we are about to build.
+  const k8sInfo = await moduleInfo('k8s.io/kubernetes', `v${pins.kubernetes}`, work)
+  const comps = goComponents(pins, k8sInfo.commit, k8sInfo.goVersion ?? undefined)
+  const built: Record<string, string[]> = {}
+  for (const [name, c] of Object.entries(comps)) {
+    built[name] = await goBuild(name, c, out(name), goEnv)
+    if (name === 'kubeadm') await checkImageList(built.kubeadm![0]!, pins)
+  }
+  const bin = (comp: string, name: string): string => {
+    const p = built[comp]!.find((b) => basename(b) === name)
+    if (!p) throw new Error(`${comp} built no ${name}`)
+    return p
+  }
+
+  // pause is C: compiled static from the k8s.io/kubernetes module's own source.
+  const pauseDir = out('pause')
+  mkdirSync(pauseDir, { recursive: true })
+  log('pause: gcc -static build/pause/linux/pause.c')
+  await run('gcc', ['-Os', '-static', `-DVERSION=v${pins.pause}`, '-o', join(pauseDir, 'pause'), join(k8sInfo.dir, 'build/pause/linux/pause.c')])
+  await run('strip', [join(pauseDir, 'pause')])
+
+  // Debian userland for the images that run iptables/conntrack or cp.
+  const debDir = join(work, 'debs')
+  const netfilterRoot = join(work, 'rootfs-netfilter')
+  const busyboxRoot = join(work, 'rootfs-busybox')
+  for (const [root, pkgs] of [[netfilterRoot, DEBIAN_USERLAND], [busyboxRoot, BUSYBOX]] as const) {
+    rmSync(root, { recursive: true, force: true })
+    await unpackDebs(await downloadDebs(pkgs, debDir, log), root)
+  }
+
+  // Assemble the bundle in a staging directory next to it, then swap it into place.
+  const stage = `${dir}.tmp`
+  rmSync(stage, { recursive: true, force: true })
+  mkdirSync(stage, { recursive: true })
+  const files: Array<{ path: string; kind: BundleFileKind }> = []
+  const put = (src: string, rel: string, kind: BundleFileKind): void => {
+    mkdirSync(dirname(join(stage, rel)), { recursive: true })
+    copyFileSync(src, join(stage, rel))
+    chmodSync(join(stage, rel), kind === 'bin' || kind === 'cni' ? 0o755 : 0o644)
+    files.push({ path: rel, kind })
+  }
+  for (const b of ['kubeadm']) put(bin('kubeadm', b), `bin/${b}`, 'bin')
+  for (const b of ['kubelet', 'kubectl']) put(bin('kubernetes', b), `bin/${b}`, 'bin')
+  put(bin('crictl', 'crictl'), 'bin/crictl', 'bin')
+  for (const b of built.cniPlugins!) put(b, `cni/${basename(b)}`, 'cni')
+
+  const manifestSrc = join((await moduleInfo(comps.flannel!.module, comps.flannel!.version, work)).dir, 'Documentation/kube-flannel.yml')
+  const manifestSha = await sha256File(manifestSrc)
+  if (manifestSha !== pins.flannel.manifestSha256) throw new Error(`${manifestSrc}: sha256 ${manifestSha}, expected the pinned ${pins.flannel.manifestSha256}`)
+  put(manifestSrc, 'manifests/kube-flannel.yml', 'manifest')
+
+  const images: BundleImage[] = []
+  for (const spec of imageSpecs(pins, { bin, pause: join(pauseDir, 'pause'), netfilterRoot, busyboxRoot }, join(work, 'rootfs'))) {
+    const rel = `images/${imageFileName(spec.ref)}`
+    log(`image ${spec.ref}`)
+    const { manifestDigest } = await writeImageArchive(spec, join(stage, rel))
+    files.push({ path: rel, kind: 'image' })
+    images.push({ ref: spec.ref, path: rel, manifestDigest })
+  }
+
+  const withSums: BundleFile[] = []
+  for (const f of files) withSums.push({ ...f, sha256: await sha256File(join(stage, f.path)), size: statSync(join(stage, f.path)).size })
+  const manifest: BundleManifest = {
+    schema: BUNDLE_SCHEMA,
+    kubernetes: pins.kubernetes,
+    files: withSums,
+    images,
+    components: Object.fromEntries(Object.entries(comps).map(([n, c]) => [n, `${c.module}@${c.version}`])),
+  }
+  writeFileSync(join(stage, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dirname(dir), { recursive: true })
+  renameSync(stage, dir)
+  return { dir, manifest, built: true, seconds: (Date.now() - t0) / 1000 }
+}
+
+/** Pure: `registry.k8s.io/coredns/coredns:v1.11.3` → `coredns_v1.11.3.tar`. */
+export function imageFileName(ref: string): string {
+  const last = ref.slice(ref.lastIndexOf('/') + 1)
+  return `${last.replace(':', '_')}.tar`
+}
+
+async function checkImageList(kubeadm: string, pins: ReleasePins): Promise<void> {
+  const r = await run(kubeadm, ['config', 'images', 'list', '--kubernetes-version', `v${pins.kubernetes}`])
+  const listed = r.stdout.trim().split('\n').map((l) => l.trim()).filter(Boolean)
+  const want = kubeadmImageList(pins)
+  if (listed.join(' ') !== want.join(' ')) {
+    throw new Error(`kubeadm v${pins.kubernetes} asks for ${listed.join(', ')}; the bundle pins give ${want.join(', ')}: fix lib/bundle/pins.ts`)
+  }
+}
+
+interface Inputs {
+  readonly bin: (component: string, name: string) => string
+  readonly pause: string
+  readonly netfilterRoot: string
+  readonly busyboxRoot: string
+}
+
+/** The image root filesystems: one directory each under `rootfsDir`, rebuilt every time (cheap). */
+function imageSpecs(pins: ReleasePins, i: Inputs, rootfsDir: string): ImageSpec[] {
+  const refs = imageRefs(pins)
+  const root = (name: string, base: string | null, entries: ReadonlyArray<readonly [string, string]>): string => {
+    const r = join(rootfsDir, name)
+    rmSync(r, { recursive: true, force: true })
+    mkdirSync(r, { recursive: true })
+    if (base) copyTree(base, r)
+    for (const d of ['etc', 'tmp', 'var/run']) mkdirSync(join(r, d), { recursive: true })
+    chmodSync(join(r, 'tmp'), 0o1777)
+    if (!existsSync(join(r, 'etc/passwd'))) writeFileSync(join(r, 'etc/passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n')
+    if (!existsSync(join(r, 'etc/group'))) writeFileSync(join(r, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n')
+    if (!existsSync(join(r, 'etc/nsswitch.conf'))) writeFileSync(join(r, 'etc/nsswitch.conf'), 'hosts: files dns\n')
+    for (const [src, dest] of entries) {
+      mkdirSync(dirname(join(r, dest)), { recursive: true })
+      copyFileSync(src, join(r, dest))
+      chmodSync(join(r, dest), 0o755)
+    }
+    return r
+  }
+  const k8s = (name: string, ref: string, base: string | null = null): ImageSpec => ({
+    ref, rootfs: root(name, base, [[i.bin('kubernetes', name), `usr/local/bin/${name}`]]), entrypoint: [`/usr/local/bin/${name}`],
+  })
+  return [
+    k8s('kube-apiserver', refs.apiserver),
+    k8s('kube-controller-manager', refs.controllerManager),
+    k8s('kube-scheduler', refs.scheduler),
+    k8s('kube-proxy', refs.proxy, i.netfilterRoot),
+    {
+      ref: refs.etcd,
+      rootfs: root('etcd', null, [['etcd', 'etcd'], ['etcdctl', 'etcdctl'], ['etcdutl', 'etcdutl']].map(([c, b]) => [i.bin(c!, b!), `usr/local/bin/${b}`] as const)),
+      entrypoint: ['/usr/local/bin/etcd'],
+    },
+    { ref: refs.coredns, rootfs: root('coredns', null, [[i.bin('coredns', 'coredns'), 'coredns']]), entrypoint: ['/coredns'] },
+    { ref: refs.pause, rootfs: root('pause', null, [[i.pause, 'pause']]), entrypoint: ['/pause'] },
+    {
+      ref: refs.flannel,
+      rootfs: root('flannel', i.netfilterRoot, [[i.bin('flannel', 'flannel'), 'opt/bin/flanneld'], [i.bin('flannel', 'install_conf'), 'opt/bin/install-conf']]),
+      entrypoint: ['/opt/bin/flanneld'],
+    },
+    { ref: refs.flannelCni, rootfs: root('flannel-cni', i.busyboxRoot, [[i.bin('flannelCni', 'flannel'), 'flannel']]) },
+  ]
+}
+
+/** cp -a keeps the symlinks (iptables → xtables-nft-multi) that a file-by-file copy would follow. */
+function copyTree(from: string, to: string): void {
+  execFileSync('cp', ['-a', `${from}/.`, to], { stdio: 'pipe' })
+}
