@@ -105,7 +105,13 @@ export async function prepareHost(p: PrepareInput): Promise<string> {
   writeFileSync(R('lib/modules', kver, 'modules.builtin'), BUILTIN_MODULES.map((m) => `kernel/${m}.ko\n`).join(''))
   await tryRun('chroot', [f.root, 'depmod', kver])
 
-  if (p.host.kubernetes) writeKubeletShims(f.root)
+  if (p.host.kubernetes) {
+    writeKubeletShims(f.root)
+    // CoreDNS refuses to start without a nameserver to forward to, and no DNS server is reachable
+    // here. The host's own address: nothing listens on its port 53, so outside names fail at once
+    // (connection refused) while cluster names resolve; not loopback, which CoreDNS sees as a loop.
+    writeFileSync(R('etc/resolv.conf'), `# lab: no DNS server here; CoreDNS needs an upstream (queries are refused at once)\nnameserver ${p.host.address}\n`)
+  }
   writeFileSync(f.runSh, supervisorScript(p.host, p.net.bridge), { mode: 0o755 })
   return pub
 }

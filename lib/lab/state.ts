@@ -96,11 +96,10 @@ export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly C
       nfs: { startServer: false, mountState: 'present' },
       ...(kubernetes ? {
         // No package repository or registry is reachable from here: Kubernetes comes from the offline
-        // bundle (`npm run bundle`). Hosts are containers sharing the machine's kernel: runc cannot
-        // lower OOM scores (no CAP_SYS_RESOURCE here) and kube-proxy must leave the global conntrack
-        // table size alone (read-only in a network namespace).
+        // bundle (`npm run bundle`). Hosts are containers sharing the machine's kernel: kube-proxy
+        // must leave the global conntrack table size alone (read-only in a network namespace).
+        // (containerd's restrictOomScoreAdj 'auto' sees the missing CAP_SYS_RESOURCE by itself.)
         kubernetes: { packageSource: 'artifacts', kubeProxyConntrackMaxPerCore: 0 },
-        containerd: { restrictOomScoreAdj: true },
       } : {
         // Hosts without the kubelet's cgroups: the Kubernetes roles are tested with stand-ins here.
         kubernetes: { packageSource: 'preinstalled' },

@@ -1,10 +1,12 @@
 /**
  * A file copied from the controller, identified by its sha256: the host's file is hashed (one
- * round trip, nothing read back), and the file is sent only when the digest differs. Written
+ * round trip, nothing read back), and the file is sent only when the digest differs (its parent
+ * directory created if missing, as `download` does). Written
  * atomically; the digest is checked again on the host before the rename, so a transfer cut short
  * or corrupted never replaces a good file. For binaries and archives; `copy` is for text.
  */
 import { readFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { sh } from '../connection/quote.ts'
 import { change, defineModule, noChange } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
@@ -44,6 +46,8 @@ export const upload = defineModule<UploadParams, UploadData>({
   async apply(host, p, plan) {
     const { send, attrs } = plan.data
     if (send) {
+      // Like `download`: the parent directory is part of putting the file there.
+      await host.run(sh`mkdir -p -- ${dirname(p.path)}`)
       const content = readFileSync(p.src)
       await host.conn.writeFile(p.path, content, { ...attrs, validate: `[ "$(sha256sum <%s | cut -c1-64)" = ${p.sha256} ]` })
       return

@@ -5,13 +5,14 @@
  * enabled, and a final check that the daemon answers. The daemon restarts only when config.toml
  * changed: hosts.toml files are read at each pull, so mirrors never need a restart.
  */
+import { CAP, capabilityBoundingSet, hasCapability } from '../../lib/facts/capabilities.ts'
 import { dpkgPackages } from '../../lib/facts/dpkg.ts'
 import { osRelease } from '../../lib/facts/os-release.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
 import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/task.ts'
 import { settings } from '../../lib/engine/vars.ts'
 import { ModuleError } from '../../lib/errors.ts'
-import { array, boolean, enumOf, object, optional, record, refine, string } from '../../lib/inventory/validate.ts'
+import { array, boolean, enumOf, object, optional, record, refine, string, union } from '../../lib/inventory/validate.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { aptRepository } from '../../lib/modules/apt-repository.ts'
 import { file } from '../../lib/modules/file.ts'
@@ -38,10 +39,11 @@ export interface ContainerdParams {
   /** runc uses systemd cgroups (the kubelet's cgroupDriver must say `systemd` too). @default true */
   readonly systemdCgroup: boolean
   /**
-   * containerd never sets an OOM score below its own (`restrict_oom_score_adj`): for nodes that
-   * lack CAP_SYS_RESOURCE (containers as nodes, like the lab's). @default false
+   * containerd never sets an OOM score below its own (`restrict_oom_score_adj`). Without
+   * CAP_SYS_RESOURCE (containers used as nodes, like the lab's) runc cannot lower a score and every
+   * pod sandbox (-998) fails to start. 'auto': on exactly when the host lacks that capability. @default 'auto'
    */
-  readonly restrictOomScoreAdj: boolean
+  readonly restrictOomScoreAdj: boolean | 'auto'
   /** registry → mirror URLs tried in order before it (`{ 'docker.io': ['https://mirror.lan'] }`). @default {} */
   readonly registryMirrors: Readonly<Record<string, readonly string[]>>
   /** Registry hosts directory (`config_path`). @default '/etc/containerd/certs.d' */
@@ -56,7 +58,7 @@ export const containerdDefaults: ContainerdParams = {
   kubernetesVersion: '1.31',
   sandboxRegistry: 'registry.k8s.io',
   systemdCgroup: true,
-  restrictOomScoreAdj: false,
+  restrictOomScoreAdj: 'auto',
   registryMirrors: {},
   certsDir: '/etc/containerd/certs.d',
   extraToml: '',
@@ -74,7 +76,7 @@ export const containerdVarsSchema = object({
   sandboxRegistry: optional(string()),
   sandboxImage: optional(refine(string(), "an image like 'registry.k8s.io/pause:3.10'", (s) => /^[^\s"'\\]+$/.test(s))),
   systemdCgroup: optional(boolean()),
-  restrictOomScoreAdj: optional(boolean()),
+  restrictOomScoreAdj: optional(union(boolean(), enumOf(['auto']))),
   registryMirrors: optional(record(array(refine(string(), 'an http(s):// mirror URL', (u) => MIRROR_URL.test(u))))),
   certsDir: optional(refine(string(), 'an absolute path', (p) => /^\/[^\s"'\\]*$/.test(p))),
   extraToml: optional(string()),
@@ -90,6 +92,11 @@ async function versionFor(h: HostContext, p: ContainerdParams): Promise<string> 
     throw new ModuleError('containerd', `${h.name}: cannot tell which ${pkg} version to configure: not installed, no containerd.version, and apt has no candidate (in check mode before Docker's repository exists, set containerd.version)`)
   }
   return v
+}
+
+async function restrictOom(h: HostContext, p: ContainerdParams): Promise<boolean> {
+  if (p.restrictOomScoreAdj !== 'auto') return p.restrictOomScoreAdj
+  return !hasCapability(await h.fact(capabilityBoundingSet, undefined), CAP.SYS_RESOURCE)
 }
 
 export function containerd(params: Partial<ContainerdParams> = {}): Role {
@@ -120,7 +127,7 @@ export function containerd(params: Partial<ContainerdParams> = {}): Role {
       const p = s(h)
       const { src, vars } = configFor(await versionFor(h, p), {
         sandboxImage: p.sandboxImage ?? pauseImageFor(p.kubernetesVersion, p.sandboxRegistry),
-        systemdCgroup: p.systemdCgroup, restrictOomScoreAdj: p.restrictOomScoreAdj, certsDir: p.certsDir, extraToml: p.extraToml,
+        systemdCgroup: p.systemdCgroup, restrictOomScoreAdj: await restrictOom(h, p), certsDir: p.certsDir, extraToml: p.extraToml,
       })
       return { path: CONFIG, src, vars: { ...vars }, mode: '0644' }
     }, { tags: ['containerd-config'], notify: [restart] }),
