@@ -13,7 +13,7 @@
  */
 import { sh } from '../lib/connection/quote.ts'
 import { hostValue, type HostContext } from '../lib/engine/module.ts'
-import { flushHandlers, handler, play, playbook, task, type Item, type Play, type Playbook } from '../lib/engine/task.ts'
+import { flushHandlers, handler, play, playbook, task, type Handler, type Item, type Play, type Playbook } from '../lib/engine/task.ts'
 import { main } from '../lib/cli/main.ts'
 import { ConfigError } from '../lib/errors.ts'
 import type { Inventory } from '../lib/inventory/types.ts'
@@ -66,9 +66,12 @@ export function upgradePreflight(inv: Inventory, o: UpgradeOptions = {}): Config
   }
 }
 
-/** kubeadm (or, with `kubelet: true`, kubelet + kubectl) at the target version, from the package source. */
-function toolTasks(o: UpgradeOptions, which: 'kubeadm' | 'kubelet'): Item[] {
-  const restart = handler('Restart the kubelet', systemdService, { name: 'kubelet', state: 'restarted', daemonReload: true })
+/**
+ * kubeadm (or, with `kubelet: true`, kubelet + kubectl) at the target version, from the package
+ * source. `restart` is the node's one kubelet-restart handler: every step that needs it notifies
+ * the same handler, so the kubelet restarts once per node however many steps changed.
+ */
+function toolTasks(o: UpgradeOptions, which: 'kubeadm' | 'kubelet', restart: Handler): Item[] {
   const apt = (h: HostContext): boolean => settingsOf(h, o).packageSource !== 'preinstalled'
   if (which === 'kubelet') {
     return [
@@ -156,7 +159,7 @@ function nodeUpgrade(o: UpgradeOptions, kind: 'apply' | 'node', controlPlane: bo
   // Drain first on every node (seed 003's order for workers; for masters kubeadm's docs drain a little
   // later, which only shortens the window): the drain guard reads the kubelet binary's version, which
   // the tool step changes, so it must come before it.
-  return [drain(o), ...toolTasks(o, 'kubeadm'), upgradeTask, ...toolTasks(o, 'kubelet'), flushHandlers(['always']), uncordon(o)]
+  return [drain(o), ...toolTasks(o, 'kubeadm', restart), upgradeTask, ...toolTasks(o, 'kubelet', restart), flushHandlers(['always']), uncordon(o)]
 }
 
 export function upgradePlaybook(o: UpgradeOptions = {}): Playbook & { preflight: (inv: Inventory) => ConfigError[] } {

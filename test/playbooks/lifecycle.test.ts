@@ -24,6 +24,13 @@ test('upgrade preflight: target required, one minor at a time from kubernetes.ve
   assert.equal(upgradePreflight(inv({ kubernetes_target: '1.33.0', kubernetes: { version: '1.32.3' } })), [])
 })
 
+test('upgrade: one kubelet-restart handler per node play, so the kubelet restarts once however many steps changed', () => {
+  for (const p of upgradePlaybook({ target: '1.32.0' }).plays.slice(1)) {
+    const handlers = new Set(flatten(p).flatMap((t) => (t.item.kind === 'task' ? t.item.notify ?? [] : [])).filter((h) => h.title === 'Restart the kubelet'))
+    assert.is(handlers.size, 1, `${p.name}: ${handlers.size} distinct 'Restart the kubelet' handlers`)
+  }
+})
+
 test('upgrade plays: first master, other masters serial 1, workers in batches', () => {
   const plans = planPlaybook(upgradePlaybook({ workersSerial: 2, target: '1.32.0' }), { inventory: inv() })
   assert.equal(plans.map((p) => [p.play.name, p.hosts, p.play.serial]), [
