@@ -1,6 +1,8 @@
 /**
- * Joins new worker(s) to a running cluster without touching the others: the kubernetes-worker role
- * on exactly the named hosts. Add the host to the `workers` group of the inventory, then
+ * Joins new worker(s) to a running cluster without touching the others: on exactly the named hosts,
+ * what site.ts gives a worker — node preparation (common: swap off, kernel modules, sysctls such as
+ * ip_forward; containerd) then the kubernetes-worker role — so a bare host ends up a Ready node.
+ * Add the host to the `workers` group of the inventory, then
  *
  *   npx tsx playbooks/add-node.ts -i inventory.ts --limit worker4
  *
@@ -10,12 +12,18 @@
  */
 import { main } from '../lib/cli/main.ts'
 import { play, playbook, type Playbook } from '../lib/engine/task.ts'
+import { common } from '../roles/common/index.ts'
+import { containerd } from '../roles/containerd/index.ts'
 import { kubernetesWorker } from '../roles/kubernetes-worker/index.ts'
 import type { KubernetesParams } from '../roles/kubernetes/settings.ts'
 
-/** The worker role on `nodes` only (a host pattern: `worker4`, `worker4:worker5`). */
+/** Node preparation and the worker role on `nodes` only (a host pattern: `worker4`, `worker4:worker5`). */
 export function addNodePlaybook(nodes = 'workers', kubernetes: Partial<KubernetesParams> = {}): Playbook {
-  return playbook('add-node', [play(`Join ${nodes === 'workers' ? 'the --limit hosts' : nodes} as workers`, { hosts: nodes, items: [kubernetesWorker(kubernetes)] })])
+  const which = nodes === 'workers' ? 'the --limit hosts' : nodes
+  return playbook('add-node', [
+    play(`Prepare ${which}`, { hosts: nodes, become: true, items: [common(), containerd()] }),
+    play(`Join ${which} as workers`, { hosts: nodes, become: true, items: [kubernetesWorker(kubernetes)] }),
+  ])
 }
 
 export const addNode = addNodePlaybook()
