@@ -6,9 +6,10 @@
  *
  *   npx tsx playbooks/add-node.ts -i inventory.ts --limit worker4
  *
- * `--limit` keeps every other host out of the run (not even connected to); the join token is still
- * created on the first master, which the role reads whatever `--limit` says. A host that has already
- * joined is left as it is. Programmatic use: `addNodePlaybook('worker4')`.
+ * `--limit` keeps every other host out of the run: nothing runs or changes there. They are only read:
+ * the common role's kubeadm preflight compares the new node's hostname, MACs and product_uuid with
+ * theirs, and the join token is created on the first master whatever `--limit` says. A host that has
+ * already joined is left as it is. Programmatic use: `addNodePlaybook('worker4')`.
  */
 import { main } from '../lib/cli/main.ts'
 import { play, playbook, type Playbook } from '../lib/engine/task.ts'

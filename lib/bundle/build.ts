@@ -35,6 +35,26 @@ export interface BuildResult {
 
 const DEBIAN_USERLAND = ['iptables', 'conntrack']
 const BUSYBOX = ['busybox-static']
+/** The workload image the lab tests deploy (seed 000's nginx check): Debian's nginx, plus busybox for in-pod probes. */
+const NGINX = ['nginx', 'nginx-common', 'libc6', 'libgcc-s1', 'libcrypt1', 'libpcre2-8-0', 'libssl3', 'zlib1g', 'busybox-static']
+const NGINX_CONF = `# kubeplay bundle: nginx in the foreground, logs to the container's output
+user root;
+worker_processes 1;
+daemon off;
+error_log /dev/stderr;
+pid /run/nginx.pid;
+events { worker_connections 256; }
+http {
+  include /etc/nginx/mime.types;
+  access_log /dev/stdout;
+  server {
+    listen 80;
+    root /usr/share/nginx/html;
+    # Which pod answered: the load-balancing checks read it.
+    location = /host { default_type text/plain; return 200 "$hostname"; }
+  }
+}
+`
 
 async function ensureTools(log: (l: string) => void): Promise<void> {
   const need: string[] = []
@@ -93,10 +113,15 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   const debDir = join(work, 'debs')
   const netfilterRoot = join(work, 'rootfs-netfilter')
   const busyboxRoot = join(work, 'rootfs-busybox')
-  for (const [root, pkgs] of [[netfilterRoot, DEBIAN_USERLAND], [busyboxRoot, BUSYBOX]] as const) {
+  const nginxRoot = join(work, 'rootfs-nginx')
+  for (const [root, pkgs, closure] of [[netfilterRoot, DEBIAN_USERLAND, true], [busyboxRoot, BUSYBOX, true], [nginxRoot, NGINX, false]] as const) {
     rmSync(root, { recursive: true, force: true })
-    await unpackDebs(await downloadDebs(pkgs, debDir, log), root)
+    await unpackDebs(await downloadDebs(pkgs, debDir, log, { closure }), root)
   }
+  const nginxVersion = /nginx_([^_]+)_/.exec((await downloadDebs(['nginx'], debDir, log, { closure: false }))[0]!)?.[1]?.replace(/%3a/gi, ':') ?? 'debian'
+  for (const d of ['var/lib/nginx', 'var/log/nginx', 'usr/share/nginx/html', 'run']) mkdirSync(join(nginxRoot, d), { recursive: true })
+  writeFileSync(join(nginxRoot, 'etc/nginx/nginx.conf'), NGINX_CONF)
+  writeFileSync(join(nginxRoot, 'usr/share/nginx/html/index.html'), `<h1>kubeplay: Debian nginx ${nginxVersion}</h1>\n`)
 
   // Assemble the bundle in a staging directory next to it, then swap it into place.
   const stage = `${dir}.tmp`
@@ -120,7 +145,8 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   put(manifestSrc, 'manifests/kube-flannel.yml', 'manifest')
 
   const images: BundleImage[] = []
-  for (const spec of imageSpecs(pins, { bin, pause: join(pauseDir, 'pause'), netfilterRoot, busyboxRoot }, join(work, 'rootfs'))) {
+  const workload: ImageSpec = { ref: `${NGINX_IMAGE}:${nginxTag(nginxVersion)}`, rootfs: nginxRoot, entrypoint: ['/usr/sbin/nginx'] }
+  for (const spec of [...imageSpecs(pins, { bin, pause: join(pauseDir, 'pause'), netfilterRoot, busyboxRoot }, join(work, 'rootfs')), workload]) {
     const rel = `images/${imageFileName(spec.ref)}`
     log(`image ${spec.ref}`)
     const { manifestDigest } = await writeImageArchive(spec, join(stage, rel))
@@ -142,6 +168,14 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   mkdirSync(dirname(dir), { recursive: true })
   renameSync(stage, dir)
   return { dir, manifest, built: true, seconds: (Date.now() - t0) / 1000 }
+}
+
+/** The workload image's repository; its tag is Debian's nginx version. */
+export const NGINX_IMAGE = 'kubeplay.local/nginx'
+
+/** Pure: a Debian version as an image tag (`1.22.1-9+deb12u11` → `1.22.1-9-deb12u11`). */
+export function nginxTag(debVersion: string): string {
+  return debVersion.replace(/^\d+:/, '').replace(/[^\w.-]/g, '-')
 }
 
 /** Pure: `registry.k8s.io/coredns/coredns:v1.11.3` → `coredns_v1.11.3.tar`. */

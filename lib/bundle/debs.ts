@@ -23,14 +23,22 @@ export async function dependencyClosure(packages: readonly string[]): Promise<st
   return packages.every((p) => names.includes(p)) ? names : []
 }
 
-/** Downloads the closure of `packages` into `debDir` (apt-get update once if the lists lack them). */
-export async function downloadDebs(packages: readonly string[], debDir: string, log: (l: string) => void): Promise<string[]> {
+/**
+ * Downloads `packages` into `debDir` (apt-get update once if the lists lack them): their whole
+ * dependency closure, or with `closure: false` exactly the list (the libraries a binary links,
+ * without the packages only maintainer scripts need).
+ */
+export async function downloadDebs(packages: readonly string[], debDir: string, log: (l: string) => void, opts: { closure?: boolean } = {}): Promise<string[]> {
   mkdirSync(debDir, { recursive: true })
-  let names = await dependencyClosure(packages)
+  const resolve = async (): Promise<string[]> => {
+    const names = await dependencyClosure(packages)
+    return opts.closure === false ? (names.length ? [...packages].sort() : []) : names
+  }
+  let names = await resolve()
   if (names.length === 0) {
     log('apt-get update (package lists lack what the images need)')
     await run('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'update', '-qq'], { env: APT_ENV })
-    names = await dependencyClosure(packages)
+    names = await resolve()
     if (names.length === 0) throw new Error(`apt-cache knows none of ${packages.join(', ')} on this machine`)
   }
   const have = (n: string): string | undefined => readdirSync(debDir).find((f) => f.startsWith(`${n}_`) && f.endsWith('.deb'))
@@ -55,9 +63,9 @@ export async function unpackDebs(debs: readonly string[], root: string): Promise
     const link = join(root, 'usr/sbin', tool)
     if (existsSync(join(root, 'usr/sbin/xtables-nft-multi')) && !existsSync(link)) symlinkSync('xtables-nft-multi', link)
   }
-  // busybox-static ships one binary; the applets Flannel's and our own init containers run.
+  // busybox-static ships one binary; the applets Flannel's init container and the tests' probes run.
   if (existsSync(join(root, 'bin/busybox'))) {
-    for (const applet of ['sh', 'cp', 'cat', 'ls', 'mkdir', 'rm', 'sleep']) {
+    for (const applet of ['sh', 'cp', 'cat', 'ls', 'mkdir', 'rm', 'sleep', 'wget', 'nslookup', 'hostname']) {
       const link = join(root, 'bin', applet)
       if (!existsSync(link)) symlinkSync('busybox', link)
     }

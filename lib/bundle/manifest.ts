@@ -8,7 +8,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { sha256File } from './oci.ts'
 
-export const BUNDLE_SCHEMA = 1
+/** Raised whenever the builder's output changes (format or content): older bundles are rebuilt. */
+export const BUNDLE_SCHEMA = 2
 
 export type BundleFileKind = 'bin' | 'cni' | 'image' | 'manifest'
 

@@ -10,7 +10,6 @@
  */
 import { copy } from '../../lib/modules/copy.ts'
 import { file } from '../../lib/modules/file.ts'
-import { command } from '../../lib/modules/command.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
 import { applyManifest, fetchManifest, FLANNEL, flannelManifest, manifestPath } from '../../lib/k8s/manifests.ts'
@@ -18,7 +17,8 @@ import { upload } from '../../lib/modules/upload.ts'
 import { flannelFromBundle } from '../kubernetes/artifacts.ts'
 import { renderKubeadmConfig } from '../../lib/k8s/kubeadm-render.ts'
 import { checkedParams, isFirstMaster, kubernetesSettingsCheck, modelOf } from '../kubernetes/common.ts'
-import { ADMIN_CONF, kubeadmJoin } from '../kubernetes/join.ts'
+import { kubeadmInit } from '../kubernetes/init.ts'
+import { kubeadmJoin } from '../kubernetes/join.ts'
 import { kubeconfigFile } from '../kubernetes/kubeconfig.ts'
 import { packageTasks } from '../kubernetes/packages.ts'
 import { ipv4OrUndefined, kubernetesPreflight, kubernetesVarsSchema, type ClusterModel, type KubernetesParams } from '../kubernetes/settings.ts'
@@ -59,11 +59,9 @@ export function kubernetesMaster(params: Partial<KubernetesParams> = {}): Role {
     task('Write the kubeadm configuration', copy, (h) => ({
       path: KUBEADM_CONFIG, content: kubeadmConfigFor(model(h), h.name), owner: 'root', group: 'root', mode: '0600',
     }), { tags: ['kubeadm-config', 'init'], ...firstOnly }),
-    // admin.conf is the cluster's existence, decided on the host: a rerun (or another controller) never re-inits.
-    // The token and key init would print are not Secrets kubeplay knows: keep them out of the output.
-    task('Initialise the cluster (kubeadm init)', command, {
-      argv: ['kubeadm', 'init', '--config', KUBEADM_CONFIG, '--upload-certs', '--skip-token-print', '--skip-certificate-key-print'], creates: ADMIN_CONF,
-    }, { tags: ['init'], ...firstOnly, timeoutMs: 15 * 60_000 }),
+    // The real state decides (API, cluster-info, add-ons; etcd when the API is down), not admin.conf:
+    // kubeadm writes it before its last phases, so a failed init is finished or redone on rerun.
+    task('Initialise the cluster (kubeadm init)', kubeadmInit, { config: KUBEADM_CONFIG }, { tags: ['init'], ...firstOnly, timeoutMs: 20 * 60_000 }),
     task('Join the control plane (kubeadm join --control-plane)', kubeadmJoin, (h) => ({ model: model(h), controlPlane: true }),
       { tags: ['join'], when: other, whenReason: 'the first master initialises instead' }),
     task('Give the operator the admin kubeconfig', kubeconfigFile, (h) => ({ user: model(h).s.kubeconfigUser }), { tags: ['kubeconfig'] }),

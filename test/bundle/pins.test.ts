@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { dropImportLines, goBinaryName, ldflags, stagingModulesOf, wrapperGoMod, wrapperImports } from '../../lib/bundle/go-build.ts'
-import { imageFileName } from '../../lib/bundle/build.ts'
+import { imageFileName, nginxTag } from '../../lib/bundle/build.ts'
 import { parseDependsClosure } from '../../lib/bundle/debs.ts'
 import { manifestProblems } from '../../lib/bundle/manifest.ts'
 import { goComponents, imageRefs, kubeadmImageList, releasePins, RELEASES } from '../../lib/bundle/pins.ts'
@@ -55,14 +55,16 @@ test('dropImportLines: removes exactly the named imports', () => {
 
 test('imageFileName and parseDependsClosure', () => {
   assert.is(imageFileName('registry.k8s.io/coredns/coredns:v1.11.3'), 'coredns_v1.11.3.tar')
+  assert.is(nginxTag('1.22.1-9+deb12u11'), '1.22.1-9-deb12u11')
+  assert.is(nginxTag('2:1.0~rc1'), '1.0-rc1')
   assert.equal(parseDependsClosure('iptables\n  Depends: libc6\n  Depends: <awk>\nlibc6\n<awk>\nlibc6\n'), ['iptables', 'libc6'])
 })
 
 test('manifestProblems: every problem of a bad bundle.json, none for a good one', () => {
   const file = { path: 'bin/kubeadm', kind: 'bin', sha256: 'a'.repeat(64), size: 1 }
-  assert.equal(manifestProblems({ schema: 1, kubernetes: '1.31.4', files: [file], images: [], components: {} }), [])
-  assert.equal(manifestProblems({ schema: 2, kubernetes: 'x', files: [{ ...file, path: '../etc/passwd', sha256: 'z' }], images: [{ ref: 'r', path: 'images/r.tar', manifestDigest: '' }] }), [
-    'schema: expected 1, found 2',
+  assert.equal(manifestProblems({ schema: 2, kubernetes: '1.31.4', files: [file], images: [], components: {} }), [])
+  assert.equal(manifestProblems({ schema: 1, kubernetes: 'x', files: [{ ...file, path: '../etc/passwd', sha256: 'z' }], images: [{ ref: 'r', path: 'images/r.tar', manifestDigest: '' }] }), [
+    'schema: expected 2, found 1',
     'kubernetes: expected a release like 1.31.4, found "x"',
     'files[0].path: expected a relative path, found "../etc/passwd"',
     'files[0].sha256: expected 64 hex digits, found "z"',

@@ -4,9 +4,11 @@
  * upstream Go modules here, or reused from the cache). No stand-in: kubeadm, the kubelet,
  * containerd, etcd, the API servers, kube-proxy, CoreDNS and Flannel all run.
  *
- * Proves: 6 nodes Ready through the HAProxy endpoint, CoreDNS and Flannel Running, a second run with
- * 0 changed, --check after convergence with 0 planned. MetalLB and Prometheus are not in the bundle
- * yet (their images), so their plays are skipped here.
+ * Proves: 6 nodes Ready through the HAProxy endpoint, CoreDNS and Flannel Running; seed 000's check
+ * (an nginx Deployment — Debian's nginx, from the bundle — on several workers, reached through a
+ * ClusterIP Service by name from a pod on another node, and through a NodePort from the lab bridge);
+ * playbooks/verify.ts passes; a second run with 0 changed, --check after convergence with 0 planned. MetalLB and Prometheus are
+ * not in the bundle yet (their images), so their plays are skipped here.
  *
  * The runner's lab phase may cover several distros; this test runs on one of them
  * (KUBEPLAY_CLUSTER_DISTRO, default: the last one the runner covers) and says so on the others.
@@ -18,7 +20,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { changes, failures } from '../helpers/results.ts'
 import { connectorFor } from '../../lib/cli/main.ts'
-import { buildBundle } from '../../lib/bundle/build.ts'
+import { buildBundle, NGINX_IMAGE } from '../../lib/bundle/build.ts'
+import { runModule } from '../../lib/engine/adhoc.ts'
+import { containerdImage } from '../../lib/modules/containerd-image.ts'
 import { raw, sh } from '../../lib/connection/quote.ts'
 import type { Connection } from '../../lib/connection/types.ts'
 import { runRecorder } from '../../lib/engine/record.ts'
@@ -26,8 +30,9 @@ import type { RunResult } from '../../lib/engine/results.ts'
 import { runPlaybook } from '../../lib/engine/run.ts'
 import { loadInventory } from '../../lib/inventory/load.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
-import { labDown, labInfo, labUp, type Distro, type LabInfo } from '../../lib/lab/index.ts'
+import { assertLabAddress, labDown, labInfo, labUp, type Distro, type LabInfo } from '../../lib/lab/index.ts'
 import { site } from '../../playbooks/site.ts'
+import { verify } from '../../playbooks/verify.ts'
 import { labConnect } from '../lab/connect.ts'
 
 const VERSION = '1.31.4'
@@ -51,6 +56,42 @@ const run = (checkMode = false): Promise<RunResult> => runPlaybook(site, {
 const kubectl = async (args: string): Promise<string> => {
   const r = await master.exec(sh`kubectl --kubeconfig /etc/kubernetes/admin.conf ${raw(args)}`)
   return r.stdout
+}
+
+/** Pure: seed 000's workload: nginx spread over the workers, its ClusterIP and NodePort Services, a client pod on lab5. */
+function webManifest(image: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: default }
+spec:
+  replicas: 3
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      topologySpreadConstraints:
+      - { maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: { matchLabels: { app: web } } }
+      containers:
+      - { name: nginx, image: "${image}", imagePullPolicy: Never, ports: [{ containerPort: 80 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: default }
+spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 80 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web-nodeport, namespace: default }
+spec: { type: NodePort, selector: { app: web }, ports: [{ port: 80, targetPort: 80, nodePort: 30080 }] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: client, namespace: default }
+spec:
+  nodeName: lab5
+  containers:
+  - { name: client, image: "${image}", imagePullPolicy: Never, command: [/bin/sleep, "3600"] }
+`
 }
 
 if (skip) {
@@ -101,6 +142,50 @@ if (skip) {
     }
     assert.is(pods.split('\n').filter((l) => /^kube-system\s+coredns-\S+\s+Running$/.test(l)).length, 2, pods)
     assert.is(pods.split('\n').filter((l) => /^kube-flannel\s+kube-flannel-ds-\S+\s+Running$/.test(l)).length, 6, pods)
+  })
+
+  test('seed 000: nginx on several workers, through a ClusterIP Service from another node and a NodePort from the lab bridge', async () => {
+    const b = await buildBundle({ kubernetes: VERSION })
+    const img = b.manifest.images.find((i) => i.ref.startsWith(`${NGINX_IMAGE}:`))
+    assert.ok(img, 'the bundle has the nginx image')
+    const workers = ['lab5', 'lab6', 'lab7']
+    for (const w of workers) {
+      const conn = await labConnect(lab, lab.hosts.findIndex((h) => h.name === w))
+      try {
+        const r = await runModule(conn, containerdImage, { ref: img.ref, digest: img.manifestDigest, archive: join(b.dir, img.path) })
+        assert.ok(r.plan.changed, `${w}: imported`)
+      } finally { await conn.close() }
+    }
+    await master.writeFile('/root/web.yaml', webManifest(img.ref))
+    await kubectl('apply -f /root/web.yaml')
+    await kubectl('rollout status deploy/web --timeout=180s')
+    await kubectl('wait --for=condition=Ready pod/client --timeout=180s')
+    const pods = JSON.parse(await kubectl('get pods -l app=web -o json')) as { items: Array<{ metadata: { name: string }; spec: { nodeName: string } }> }
+    const nodeOf = new Map(pods.items.map((p) => [p.metadata.name, p.spec.nodeName]))
+    assert.ok(new Set(nodeOf.values()).size >= 2, `replicas on at least two workers: ${[...nodeOf.values()].join(', ')}`)
+    // From the client pod on lab5, by Service name (CoreDNS) through the ClusterIP (kube-proxy), over Flannel.
+    const answered = new Set<string>()
+    for (let i = 0; i < 30 && ![...answered].some((p) => nodeOf.get(p) !== 'lab5'); i++) {
+      answered.add((await kubectl('exec client -- wget -qO- http://web.default.svc.cluster.local/host')).trim())
+    }
+    const remote = [...answered].filter((p) => nodeOf.has(p) && nodeOf.get(p) !== 'lab5')
+    assert.ok(remote.length > 0, `a pod on another node answered through the ClusterIP (answers: ${[...answered].join(', ')})`)
+    // From this machine, on the lab bridge, to a worker's NodePort.
+    const lab6 = lab.hosts.find((h) => h.name === 'lab6')!
+    assertLabAddress(lab6.address)
+    const res = await fetch(`http://${lab6.address}:30080/`)
+    assert.is(res.status, 200)
+    assert.match(await res.text(), /kubeplay: Debian nginx/)
+    await kubectl('delete -f /root/web.yaml --wait=false')
+  })
+
+  test('playbooks/verify.ts passes against the live cluster (every probe ✓)', async () => {
+    const r = await runPlaybook(verify, { inventory, connector: connectorFor(inventory, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
+    assert.equal(failures(r), [])
+    const lines = r.results.map((x) => x.reason).join('; ')
+    for (const probe of ['every node Ready', 'system pods Running', 'API /readyz through', 'etcd :2381/health', 'kube-scheduler :10259/healthz', 'kubelet :10248/healthz']) {
+      assert.match(lines, `✓ ${probe}`)
+    }
   })
 
   test('a second run reports 0 changed', async () => {

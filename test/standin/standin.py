@@ -217,7 +217,7 @@ def kubectl(argv):
         if skip:
             skip = False
             continue
-        if a.startswith('--kubeconfig='):
+        if a.startswith('--kubeconfig=') or a.startswith('--request-timeout='):
             continue
         if a in ('--kubeconfig', '-n', '--namespace'):
             skip = True
@@ -258,8 +258,15 @@ def kubectl(argv):
     if verb in ('wait', 'rollout'):
         print('condition met')
         return
-    if verb == 'get' and len(args) > 1 and args[1] == '--raw':
+    if verb == 'get' and len(args) > 1 and (args[1] == '--raw' or args[1].startswith('--raw=')):
         print('ok')
+        return
+    # What kubeadm init leaves behind once it has finished (the init module's state probe).
+    if verb == 'get' and args[1:3] == ['configmap', 'cluster-info']:
+        print('configmap/cluster-info')
+        return
+    if verb == 'get' and args[1:3] == ['daemonset/kube-proxy', 'deployment/coredns']:
+        print('daemonset.apps/kube-proxy\ndeployment.apps/coredns')
         return
     if verb == 'get' and len(args) > 2 and args[1] in ('node', 'nodes') and not args[2].startswith('-'):
         cordoned = os.path.exists(STATE + '/cordoned/' + args[2])
