@@ -121,6 +121,9 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   const nginxVersion = /nginx_([^_]+)_/.exec((await downloadDebs(['nginx'], debDir, log, { closure: false }))[0]!)?.[1]?.replace(/%3a/gi, ':') ?? 'debian'
   for (const d of ['var/lib/nginx', 'var/log/nginx', 'usr/share/nginx/html', 'run']) mkdirSync(join(nginxRoot, d), { recursive: true })
   writeFileSync(join(nginxRoot, 'etc/nginx/nginx.conf'), NGINX_CONF)
+  // nginx resolves its `user` through the C library: it needs passwd and group files.
+  writeFileSync(join(nginxRoot, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n')
+  writeFileSync(join(nginxRoot, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n')
   writeFileSync(join(nginxRoot, 'usr/share/nginx/html/index.html'), `<h1>kubeplay: Debian nginx ${nginxVersion}</h1>\n`)
 
   // Assemble the bundle in a staging directory next to it, then swap it into place.
