@@ -1,17 +1,16 @@
 /** Pinned manifests: digests match the reference copies, Flannel's Network rewrite, fetch/apply tasks. */
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { hostContext } from '../../lib/engine/adhoc.ts'
 import type { Connection } from '../../lib/connection/types.ts'
+import { reference, withReference } from '../helpers/reference.ts'
 import { applyManifest, fetchManifest, FLANNEL, flannelManifest, flannelNetwork, flannelTasks, INGRESS_NGINX_BAREMETAL, manifestPath, METALLB_NATIVE, pinned } from '../../lib/k8s/manifests.ts'
 
-const REF = new URL('../../../shared/reference/', import.meta.url)
-const ref = (p: string): string => readFileSync(new URL(p, REF), 'utf8')
+const ref = reference
 const sha = (t: string): string => createHash('sha256').update(t).digest('hex')
 
-test('the MetalLB and Flannel pins are the sha256 of the reference copies of those files', () => {
+withReference(test, 'the MetalLB and Flannel pins are the sha256 of the reference copies of those files', () => {
   assert.is(METALLB_NATIVE.sha256, sha(ref('metallb-v0.14.8/metallb-native.yaml')))
   assert.is(FLANNEL.sha256, sha(ref('flannel/kube-flannel-v0.28.9.yml')))
   assert.match(METALLB_NATIVE.url, '/v0.14.8/config/manifests/metallb-native.yaml')
@@ -33,7 +32,7 @@ test('no shipped digest (ingress-nginx): the user must give one; the message say
   assert.throws(() => pinned(METALLB_NATIVE, 'nothex', 'metallb.manifestSha256'), /found "nothex"/)
 })
 
-test('Flannel: Network becomes the pod subnet; nothing else in the upstream text changes', () => {
+withReference(test, 'Flannel: Network becomes the pod subnet; nothing else in the upstream text changes', () => {
   const up = ref('flannel/kube-flannel-v0.28.9.yml')
   assert.is(flannelNetwork(up), '10.244.0.0/16')
   const out = flannelManifest(up, '10.10.0.0/16')
@@ -46,7 +45,7 @@ test('Flannel: Network becomes the pod subnet; nothing else in the upstream text
   assert.is(flannelManifest(up, '10.244.0.0/16'), up, 'the default subnet leaves the file byte-identical')
 })
 
-test('Flannel: a bad subnet or a manifest without a Network is refused with the key and value', () => {
+withReference(test, 'Flannel: a bad subnet or a manifest without a Network is refused with the key and value', () => {
   const up = ref('flannel/kube-flannel-v0.28.9.yml')
   const cases: Array<[string, string, string]> = [
     [up, '10.244.0.1/16', 'kubernetes: podSubnet: expected an IPv4 CIDR with no host bits set (10.244.0.0/16), found "10.244.0.1/16"'],
@@ -76,7 +75,7 @@ test('fetch task: download module params from the descriptor; a mirror URL keeps
   assert.is(pm.sha256, METALLB_NATIVE.sha256)
 })
 
-test('Flannel tasks: the applied text is the fetched file with the pod subnet; before the fetch, the path', async () => {
+withReference(test, 'Flannel tasks: the applied text is the fetched file with the pod subnet; before the fetch, the path', async () => {
   const up = ref('flannel/kube-flannel-v0.28.9.yml')
   const [fetch, apply] = flannelTasks(() => '10.32.0.0/12')
   assert.is(fetch.title, 'Fetch kube-flannel v0.28.9')

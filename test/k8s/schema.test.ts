@@ -1,12 +1,11 @@
 /** OpenAPI v3 subset validator, CRD schema extraction, and manifest object parsing. */
-import { readFileSync } from 'node:fs'
+import { reference, withReference } from '../helpers/reference.ts'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { objectId, parseObjects, toYaml } from '../../lib/k8s/objects.ts'
 import { crdSchemas, formatViolations, validateObject, validateSchema, type OpenApiSchema } from '../../lib/k8s/schema.ts'
 
-const REF = new URL('../../../shared/reference/', import.meta.url)
-const ref = (p: string): string => readFileSync(new URL(p, REF), 'utf8')
+const ref = reference
 
 const S: OpenApiSchema = {
   type: 'object', required: ['name'],
@@ -56,7 +55,7 @@ test('additionalProperties: false refuses every field; a schema without properti
   assert.equal(validateSchema({ type: 'object' }, { anything: { goes: 1 } }), [])
 })
 
-test('the reference MetalLB CRDs yield their served v1beta1 schemas', () => {
+withReference(test, 'the reference MetalLB CRDs yield their served v1beta1 schemas', () => {
   const s = [...crdSchemas(ref('metallb-v0.14.8/crd-ipaddresspools.yaml')), ...crdSchemas(ref('metallb-v0.14.8/crd-l2advertisements.yaml'))]
   assert.equal(s.map((x) => `${x.apiVersion} ${x.kind}`), ['metallb.io/v1beta1 IPAddressPool', 'metallb.io/v1beta1 L2Advertisement'])
   const pool = { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'p', namespace: 'metallb-system' }, spec: { addresses: ['10.0.0.1-10.0.0.2'] } }
@@ -85,7 +84,7 @@ test('parseObjects: every document an object with apiVersion, kind, metadata.nam
   assert.equal(round, ok)
 })
 
-test('the reference manifests parse as objects (MetalLB native: Namespace first, then CRDs)', () => {
+withReference(test, 'the reference manifests parse as objects (MetalLB native: Namespace first, then CRDs)', () => {
   const m = parseObjects(ref('metallb-v0.14.8/metallb-native.yaml'), 'metallb-native.yaml')
   assert.is(objectId(m[0]!), 'v1 Namespace metallb-system')
   assert.ok(m.some((o) => objectId(o) === 'apps/v1 Deployment metallb-system/controller'))
