@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { run, tryRun } from '../lab/exec.ts'
+import { aptInstall, run, tryRun } from '../lab/exec.ts'
 import { downloadDebs, unpackDebs } from './debs.ts'
 import { goBuild, moduleInfo } from './go-build.ts'
 import { BUNDLE_SCHEMA, MANIFEST_FILE, bundleCacheRoot, defaultBundleDir, readBundleManifest, verifyBundle, type BundleFile, type BundleFileKind, type BundleImage, type BundleManifest } from './manifest.ts'
@@ -33,6 +33,9 @@ export interface BuildResult {
   readonly seconds: number
 }
 
+/** The users every image root has (nginx resolves its `user` through the C library). */
+const PASSWD = 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n'
+const GROUP = 'root:x:0:\nnogroup:x:65534:\n'
 const DEBIAN_USERLAND = ['iptables', 'conntrack']
 const BUSYBOX = ['busybox-static']
 /** The workload image the lab tests deploy (seed 000's nginx check): Debian's nginx, plus busybox for in-pod probes. */
@@ -62,9 +65,7 @@ async function ensureTools(log: (l: string) => void): Promise<void> {
   if (!(await tryRun('gcc', ['--version'])) || !existsSync('/usr/lib/x86_64-linux-gnu/libc.a')) need.push('gcc', 'libc6-dev')
   if (need.length) {
     log(`apt-get install ${need.join(' ')} (the pause binary is C, linked static)`)
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-    const apt = (a: string[]): Promise<unknown> => run('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...a], { env })
-    try { await apt(['install', '-y', '-q', '--no-install-recommends', ...need]) } catch { await apt(['update', '-qq']); await apt(['install', '-y', '-q', '--no-install-recommends', ...need]) }
+    await aptInstall(need)
   }
 }
 
@@ -114,16 +115,20 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   const netfilterRoot = join(work, 'rootfs-netfilter')
   const busyboxRoot = join(work, 'rootfs-busybox')
   const nginxRoot = join(work, 'rootfs-nginx')
+  const unpacked: string[] = []
   for (const [root, pkgs, closure] of [[netfilterRoot, DEBIAN_USERLAND, true], [busyboxRoot, BUSYBOX, true], [nginxRoot, NGINX, false]] as const) {
     rmSync(root, { recursive: true, force: true })
-    await unpackDebs(await downloadDebs(pkgs, debDir, log, { closure }), root)
+    const debs = await downloadDebs(pkgs, debDir, log, { closure })
+    await unpackDebs(debs, root)
+    unpacked.push(...debs)
   }
-  const nginxVersion = /nginx_([^_]+)_/.exec((await downloadDebs(['nginx'], debDir, log, { closure: false }))[0]!)?.[1]?.replace(/%3a/gi, ':') ?? 'debian'
+  const nginxDeb = unpacked.map((d) => basename(d)).find((f) => f.startsWith('nginx_'))
+  const nginxVersion = /^nginx_([^_]+)_/.exec(nginxDeb ?? '')?.[1]?.replace(/%3a/gi, ':') ?? 'debian'
   for (const d of ['var/lib/nginx', 'var/log/nginx', 'usr/share/nginx/html', 'run']) mkdirSync(join(nginxRoot, d), { recursive: true })
   writeFileSync(join(nginxRoot, 'etc/nginx/nginx.conf'), NGINX_CONF)
   // nginx resolves its `user` through the C library: it needs passwd and group files.
-  writeFileSync(join(nginxRoot, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n')
-  writeFileSync(join(nginxRoot, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n')
+  writeFileSync(join(nginxRoot, 'etc/passwd'), PASSWD)
+  writeFileSync(join(nginxRoot, 'etc/group'), GROUP)
   writeFileSync(join(nginxRoot, 'usr/share/nginx/html/index.html'), `<h1>kubeplay: Debian nginx ${nginxVersion}</h1>\n`)
 
   // Assemble the bundle in a staging directory next to it, then swap it into place.
@@ -213,8 +218,8 @@ function imageSpecs(pins: ReleasePins, i: Inputs, rootfsDir: string): ImageSpec[
     if (base) copyTree(base, r)
     for (const d of ['etc', 'tmp', 'var/run']) mkdirSync(join(r, d), { recursive: true })
     chmodSync(join(r, 'tmp'), 0o1777)
-    if (!existsSync(join(r, 'etc/passwd'))) writeFileSync(join(r, 'etc/passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n')
-    if (!existsSync(join(r, 'etc/group'))) writeFileSync(join(r, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n')
+    if (!existsSync(join(r, 'etc/passwd'))) writeFileSync(join(r, 'etc/passwd'), PASSWD)
+    if (!existsSync(join(r, 'etc/group'))) writeFileSync(join(r, 'etc/group'), GROUP)
     if (!existsSync(join(r, 'etc/nsswitch.conf'))) writeFileSync(join(r, 'etc/nsswitch.conf'), 'hosts: files dns\n')
     for (const [src, dest] of entries) {
       mkdirSync(dirname(join(r, dest)), { recursive: true })

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync, symlinkSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { run } from './exec.ts'
+import { aptInstall, run } from './exec.ts'
 import { withLock } from './lock.ts'
 import { CACHE_DIR, DISTRO_SPECS, LAB_ROOT, baseDir, baseTarball, type Distro } from './paths.ts'
 
@@ -30,12 +30,7 @@ export async function ensureHostPackages(log: Log): Promise<void> {
   const missing = [...new Set(HOST_TOOLS.filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg))]
   if (missing.length === 0) return
   log(`installing machine packages: ${missing.join(' ')}`)
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  const apt = ['-o', 'DPkg::Lock::Timeout=300']
-  const install = () => run('apt-get', [...apt, 'install', '-y', '--no-install-recommends', ...missing], { env, allowFail: true })
-  if ((await install()).code === 0) return
-  await run('apt-get', [...apt, 'update', '-qq'], { env })
-  await run('apt-get', [...apt, 'install', '-y', '--no-install-recommends', ...missing], { env })
+  await aptInstall(missing)
 }
 
 const INCLUDE = 'systemd,systemd-sysv,dbus,openssh-server,iproute2,iputils-ping,python3,sudo,curl,ca-certificates,procps,kmod,netbase,less'

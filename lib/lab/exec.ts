@@ -43,6 +43,16 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
   })
 }
 
+/** apt-get install on this machine; `apt-get update` once and again when the lists lack a package. */
+export async function aptInstall(packages: readonly string[]): Promise<void> {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const apt = ['-o', 'DPkg::Lock::Timeout=300']
+  const install = (allowFail: boolean) => run('apt-get', [...apt, 'install', '-y', '--no-install-recommends', ...packages], { env, allowFail })
+  if ((await install(true)).code === 0) return
+  await run('apt-get', [...apt, 'update', '-qq'], { env })
+  await install(false)
+}
+
 /** Succeeds or fails quietly; for cleanup steps that may find nothing to clean. */
 export async function tryRun(file: string, args: readonly string[], opts: Omit<RunOptions, 'allowFail'> = {}): Promise<boolean> {
   try {

@@ -60,3 +60,14 @@ function registerTeardown(name: string): void {
     try { execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), cli, 'down', '--name', name], { stdio: 'inherit' }) } catch { /* reported by the CLI */ }
   })
 }
+
+/**
+ * The distro of the real-cluster tests (their own kubernetes-mode labs): KUBEPLAY_CLUSTER_DISTRO,
+ * else the runner's lab distro, else debian12. `skip` says why this lab phase leaves them out: the
+ * runner covers several distros and they run once.
+ */
+export function clusterDistro(): { distro: Distro; skip: string | null } {
+  const runner = process.env.KUBEPLAY_TEST_LAB ? labInfo(process.env.KUBEPLAY_TEST_LAB)?.distro : undefined
+  const distro = (process.env.KUBEPLAY_CLUSTER_DISTRO ?? runner ?? 'debian12') as Distro
+  return { distro, skip: runner !== undefined && runner !== distro ? `runs once, on ${distro} (KUBEPLAY_CLUSTER_DISTRO); this lab phase is ${runner}` : null }
+}
