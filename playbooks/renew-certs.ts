@@ -1,8 +1,10 @@
 /**
  * Renews every kubeadm-managed certificate (`kubeadm certs renew all`, seed 003) one master at a
- * time, then restarts that master's control-plane static pods (manifests moved out until the kubelet
- * stops the pods, then back) and the kubelet, and refreshes the operator's kubeconfig from the
- * renewed admin.conf. Each master is back before the next one starts.
+ * time: the expiry table before, the renewal, the control-plane static pods restarted (manifests
+ * moved out until the kubelet has stopped those containers, then back), the kubelet restarted, and
+ * then a wait until etcd and the API server on that master are healthy again; only then the next
+ * master. The operator's kubeconfig is refreshed from the renewed admin.conf. A run interrupted while
+ * the manifests were out puts them back first.
  *
  *   npx tsx playbooks/renew-certs.ts -i inventory.ts
  */
@@ -12,30 +14,33 @@ import { play, playbook, task, type Playbook } from '../lib/engine/task.ts'
 import { command } from '../lib/modules/command.ts'
 import { shell } from '../lib/modules/shell.ts'
 import { systemdService } from '../lib/modules/systemd-service.ts'
+import { startStaticPods, stopStaticPods, waitControlPlane } from '../roles/kubernetes/health.ts'
 import { kubeconfigFile } from '../roles/kubernetes/kubeconfig.ts'
 import { mergeKubernetesSettings } from '../roles/kubernetes/settings.ts'
 
 const TAGS = ['kubernetes', 'renew-certs']
+/** Present on a control-plane node only (kubeadm's certs phase). */
+const APISERVER_CERT = '/etc/kubernetes/pki/apiserver.crt'
+const ASIDE = '/etc/kubernetes/manifests.kubeplay-restart'
 
-export function renewCertsPlaybook(o: { mastersGroup?: string; restartWaitSeconds?: number } = {}): Playbook {
-  const wait = o.restartWaitSeconds ?? 20
+/** The static pods stopped and started again: a manifest gone stops its pod, back starts it with the new certificates. */
+export function restartStaticPods(stopTimeoutSeconds: number) {
+  return sh`${startStaticPods(ASIDE)}
+${stopStaticPods(ASIDE, stopTimeoutSeconds)}
+${startStaticPods(ASIDE)}`
+}
+
+export function renewCertsPlaybook(o: { mastersGroup?: string; stopTimeoutSeconds?: number; healthTimeoutSeconds?: number } = {}): Playbook {
   return playbook('renew-certs', [play('Renew control-plane certificates', {
     hosts: o.mastersGroup ?? 'masters',
     serial: 1,
     anyErrorsFatal: true,
     items: [
-      task('Renew every certificate (kubeadm certs renew all)', command, { argv: ['kubeadm', 'certs', 'renew', 'all'], removes: '/etc/kubernetes/admin.conf' }, { tags: TAGS }),
-      // The kubelet watches the manifest directory: a manifest gone stops its pod, back starts it with the new certificates.
-      task('Restart the control-plane static pods', shell, {
-        cmd: sh`set -e
-mkdir -p /etc/kubernetes/manifests.kubeplay-restart
-mv /etc/kubernetes/manifests/*.yaml /etc/kubernetes/manifests.kubeplay-restart/
-sleep ${wait}
-mv /etc/kubernetes/manifests.kubeplay-restart/*.yaml /etc/kubernetes/manifests/
-rmdir /etc/kubernetes/manifests.kubeplay-restart`,
-        removes: '/etc/kubernetes/manifests/kube-apiserver.yaml',
-      }, { tags: TAGS }),
+      task('Show certificate expiration (kubeadm certs check-expiration)', command, { argv: ['kubeadm', 'certs', 'check-expiration'], removes: APISERVER_CERT, changedWhen: () => false }, { tags: TAGS }),
+      task('Renew every certificate (kubeadm certs renew all)', command, { argv: ['kubeadm', 'certs', 'renew', 'all'], removes: APISERVER_CERT }, { tags: TAGS }),
+      task('Restart the control-plane static pods', shell, { cmd: restartStaticPods(o.stopTimeoutSeconds ?? 120), removes: APISERVER_CERT }, { tags: TAGS }),
       task('Restart the kubelet', systemdService, { name: 'kubelet', state: 'restarted' }, { tags: TAGS }),
+      task('Wait for etcd and the API server on this master', waitControlPlane, { timeoutSeconds: o.healthTimeoutSeconds ?? 300 }, { tags: TAGS }),
       task('Refresh the operator kubeconfig', kubeconfigFile, (h) => ({ user: mergeKubernetesSettings(h.vars.kubernetes, {}).kubeconfigUser }), { tags: TAGS }),
     ],
   })])

@@ -145,6 +145,8 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   for (const b of ['kubeadm']) put(bin('kubeadm', b), `bin/${b}`, 'bin')
   for (const b of ['kubelet', 'kubectl']) put(bin('kubernetes', b), `bin/${b}`, 'bin')
   put(bin('crictl', 'crictl'), 'bin/crictl', 'bin')
+  // For backups and restores on the masters (etcd-backup, etcd-restore): the etcd image's own tools.
+  for (const b of ['etcdctl', 'etcdutl']) put(bin(b, b), `bin/${b}`, 'bin')
   for (const b of built.cniPlugins!) put(b, `cni/${basename(b)}`, 'cni')
 
   const manifestSrc = join((await moduleInfo(comps.flannel!.module, comps.flannel!.version, work)).dir, 'Documentation/kube-flannel.yml')

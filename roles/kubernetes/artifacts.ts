@@ -23,6 +23,8 @@ import type { ClusterModel, KubernetesParams } from './settings.ts'
 export const KUBE_BIN_DIR = '/usr/local/bin'
 export const CNI_BIN_DIR = '/opt/cni/bin'
 export const BUNDLE_BINARIES = ['kubeadm', 'kubelet', 'kubectl', 'crictl'] as const
+/** Masters also get etcd's client tools, for etcd-backup and etcd-restore. */
+export const CONTROL_PLANE_BINARIES = ['etcdctl', 'etcdutl'] as const
 export const BUNDLE_CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'] as const
 /** What the official kubelet package depends on and kubeadm's preflight looks for on the PATH. */
 export const KUBELET_HOST_PACKAGES = ['conntrack', 'iptables', 'socat', 'ethtool', 'iproute2'] as const
@@ -115,7 +117,7 @@ export function artifactTasks(model: (h: HostContext) => ClusterModel, tags: rea
   const images = controlPlane ? [...CONTROL_PLANE_IMAGES, ...NODE_IMAGES] : NODE_IMAGES
   return [
     task('Install the kubelet\'s host tools', aptPackages, { names: [...KUBELET_HOST_PACKAGES] }, opts),
-    ...BUNDLE_BINARIES.map((b) => task(`Upload ${b}`, upload, (h) => ({
+    ...[...BUNDLE_BINARIES, ...(controlPlane ? CONTROL_PLANE_BINARIES : [])].map((b) => task(`Upload ${b}`, upload, (h) => ({
       ...fileEntry(model(h), `bin/${b}`), path: `${KUBE_BIN_DIR}/${b}`, mode: '0755', owner: 'root', group: 'root',
     }), opts)),
     task('Create the CNI plugin directory', file, { path: CNI_BIN_DIR, state: 'directory', mode: '0755', owner: 'root', group: 'root' }, opts),

@@ -13,6 +13,7 @@
 import { sh } from '../../lib/connection/quote.ts'
 import { change, defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
 import { CommandError, ModuleError } from '../../lib/errors.ts'
+import { etcdctlInContainer } from './etcd.ts'
 import { ADMIN_CONF } from './join.ts'
 
 export interface KubeadmInitParams {
@@ -56,11 +57,7 @@ ${KUBECTL} get --raw=/readyz >/dev/null 2>&1 || exit 4
  */
 export async function etcdHoldsCluster(h: HostContext): Promise<'none' | 'cluster' | 'unknown'> {
   const r = await h.exec(sh`[ -d /var/lib/etcd/member ] || exit 2
-id=$(crictl ps -q --name '^etcd$' --state running 2>/dev/null | head -n1)
-[ -n "$id" ] || exit 3
-crictl exec "$id" etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt \\
-  --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key \\
-  get /registry/configmaps/kube-system/kubeadm-config --keys-only --command-timeout=10s`)
+${etcdctlInContainer(['get', '/registry/configmaps/kube-system/kubeadm-config', '--keys-only'])}`)
   if (r.code === 2) return 'none'
   if (r.code === 0) return r.stdout.trim() ? 'cluster' : 'none'
   return 'unknown'

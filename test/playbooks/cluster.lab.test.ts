@@ -13,13 +13,13 @@
  * The runner's lab phase may cover several distros; this test runs on one of them
  * (KUBEPLAY_CLUSTER_DISTRO, default: the last one the runner covers) and says so on the others.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { changes, failures } from '../helpers/results.ts'
-import { connectorFor } from '../../lib/cli/main.ts'
+import { connectorFor, withExtraVars } from '../../lib/cli/main.ts'
 import { buildBundle, NGINX_IMAGE } from '../../lib/bundle/build.ts'
 import { runModule } from '../../lib/engine/adhoc.ts'
 import { containerdImage } from '../../lib/modules/containerd-image.ts'
@@ -33,6 +33,10 @@ import type { Inventory } from '../../lib/inventory/types.ts'
 import { assertLabAddress, labDown, labUp, type LabInfo } from '../../lib/lab/index.ts'
 import { site } from '../../playbooks/site.ts'
 import { verify } from '../../playbooks/verify.ts'
+import { etcdBackupPlaybook } from '../../playbooks/etcd-backup.ts'
+import { etcdRestorePlaybook } from '../../playbooks/etcd-restore.ts'
+import { renewCertsPlaybook } from '../../playbooks/renew-certs.ts'
+import { etcdctlInContainer, parseMemberList } from '../../roles/kubernetes/etcd.ts'
 import { labConnect } from '../lab/connect.ts'
 import { clusterDistro } from '../lab/harness.ts'
 
@@ -55,6 +59,25 @@ const run = (checkMode = false): Promise<RunResult> => runPlaybook(site, {
 const kubectl = async (args: string): Promise<string> => {
   const r = await master.exec(sh`kubectl --kubeconfig /etc/kubernetes/admin.conf ${raw(args)}`)
   return r.stdout
+}
+
+const hostExec = async (host: string, cmd: string): Promise<string> => {
+  const conn = await labConnect(lab, lab.hosts.findIndex((h) => h.name === host))
+  try {
+    const r = await conn.exec(sh`${raw(cmd)}`)
+    return r.stdout
+  } finally { await conn.close() }
+}
+
+async function waitNodesReady(n: number): Promise<void> {
+  let last = ''
+  for (let i = 0; i < 60; i++) {
+    last = await kubectl('get nodes --no-headers -o custom-columns=N:.metadata.name,R:.status.conditions[?(@.type=="Ready")].status')
+    const rows = last.split('\n').filter(Boolean)
+    if (rows.length === n && rows.every((l) => l.trim().endsWith('True'))) return
+    await new Promise((r) => setTimeout(r, 5000))
+  }
+  assert.unreachable(`expected ${n} Ready nodes, found:\n${last}`)
 }
 
 /** Pure: seed 000's workload: nginx spread over the workers, its ClusterIP and NodePort Services, a client pod on lab5. */
@@ -183,6 +206,83 @@ if (skip) {
     for (const probe of ['every node Ready', 'system pods Running', 'API /readyz through', 'etcd :2381/health', 'kube-scheduler :10259/healthz', 'kubelet :10248/healthz']) {
       assert.match(lines, `✓ ${probe}`)
     }
+  })
+
+  test('secrets: no join token the cluster knows appears in any run record', async () => {
+    const tokens = (await master.exec(sh`kubeadm token list`)).stdout.split('\n').map((l) => /^([a-z0-9]{6}\.[a-z0-9]{16})\s/.exec(l)?.[1]).filter((t): t is string => !!t)
+    assert.ok(tokens.length >= 1, 'kubeadm has join tokens (one per run that joined nodes)')
+    const records = readdirSync(state, { recursive: true }).map(String).filter((f) => statSync(join(state, f)).isFile())
+    assert.ok(records.length > 0, 'run records were written')
+    for (const f of records) {
+      const text = readFileSync(join(state, f), 'utf8')
+      for (const t of tokens) assert.not.ok(text.includes(t.split('.')[1]!), `${f} contains a join token secret`)
+    }
+  })
+
+  test('join guard: a worker whose Node vanished (kubelet.conf left behind) is reset, forgotten and joined again', async () => {
+    await hostExec('lab7', 'systemctl stop kubelet')
+    await kubectl('delete node lab7 --wait=true')
+    const r = await run()
+    assert.equal(failures(r), [])
+    assert.equal(changes(r).map((l) => l.split(': ')[0]), ['lab7 Join the cluster as a worker (kubeadm join)'])
+    assert.match(r.results.find((x) => x.host === 'lab7' && x.status === 'changed')!.reason ?? '', /no Node lab7 is registered/)
+    await waitNodesReady(6)
+  })
+
+  test('join guard: a master whose etcd member is gone is reset, forgotten and joined again as a control plane', async () => {
+    // lab4 down (its kubelet and containers stopped), then its member removed from etcd: a control plane in name only.
+    await hostExec('lab4', 'systemctl stop kubelet; crictl stop $(crictl ps -q) >/dev/null 2>&1; true')
+    const before = parseMemberList((await master.exec(etcdctlInContainer(['member', 'list', '-w', 'simple']))).stdout)
+    const lab4 = before.find((m) => m.name === 'lab4')
+    assert.ok(lab4, 'lab4 was an etcd member')
+    await master.exec(etcdctlInContainer(['member', 'remove', lab4.id]))
+    const r = await run()
+    assert.equal(failures(r), [])
+    assert.equal(changes(r).map((l) => l.split(': ')[0]), ['lab4 Join the control plane (kubeadm join --control-plane)'])
+    assert.match(r.results.find((x) => x.host === 'lab4' && x.status === 'changed')!.reason ?? '', /etcd has no member named lab4/)
+    const after = parseMemberList((await master.exec(etcdctlInContainer(['member', 'list', '-w', 'simple']))).stdout)
+    assert.equal(after.map((m) => `${m.name}:${m.started}`).sort(), ['lab2:true', 'lab3:true', 'lab4:true'])
+    await waitNodesReady(6)
+  })
+
+  test('etcd backup, namespace deleted, restore on every master: the objects are back through each master\'s own API server', async () => {
+    await kubectl('create namespace restore-test')
+    await kubectl('-n restore-test create configmap proof --from-literal=seed=003')
+    const backup = await runPlaybook(etcdBackupPlaybook({ retention: 3, localDir: join(state, 'backups') }), { inventory, connector: connectorFor(inventory, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
+    assert.equal(failures(backup), [])
+    const snap = `/var/backups/etcd/${(await master.exec(sh`ls -1t /var/backups/etcd | head -n1`)).stdout.trim()}`
+    assert.match(snap, /etcd-snapshot-\d{8}T\d{6}Z\.db$/)
+    await kubectl('delete namespace restore-test --wait=true --timeout=120s')
+    assert.match(await kubectl('get namespace restore-test --ignore-not-found -o name'), /^$/)
+    const restoreInv = withExtraVars(inventory, ['confirm=yes', `etcd_snapshot=${snap}`])
+    const r = await runPlaybook(etcdRestorePlaybook(), { inventory: restoreInv, connector: connectorFor(restoreInv, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
+    assert.equal(failures(r), [])
+    const restored = r.results.filter((x) => x.task === 'Restore the snapshot into /var/lib/etcd' && x.status === 'changed').map((x) => x.host).sort()
+    assert.equal(restored, ['lab2', 'lab3', 'lab4'], 'every member restored')
+    assert.match(r.results.find((x) => x.task.startsWith('One etcd cluster'))!.reason ?? '', /3 started members \(lab2, lab3, lab4\)/)
+    for (const m of ['lab2', 'lab3', 'lab4']) {
+      const addr = lab.hosts.find((h) => h.name === m)!.address
+      const cm = await kubectl(`--server https://${addr}:6443 -n restore-test get configmap proof -o jsonpath={.data.seed}`)
+      assert.is(cm, '003', `the configmap is back, read through ${m}'s own API server`)
+    }
+    await waitNodesReady(6)
+    await kubectl('delete namespace restore-test --wait=false')
+  })
+
+  test('renew-certs: one master at a time, each serving its new certificate and healthy before the next', async () => {
+    const served = async (m: string): Promise<string> => {
+      const addr = lab.hosts.find((h) => h.name === m)!.address
+      return (await hostExec(m, `openssl s_client -connect ${addr}:6443 </dev/null 2>/dev/null | openssl x509 -noout -startdate`)).trim()
+    }
+    const before = await Promise.all(['lab2', 'lab3', 'lab4'].map(served))
+    await new Promise((r) => setTimeout(r, 1100)) // certificates carry whole seconds
+    const r = await runPlaybook(renewCertsPlaybook(), { inventory, connector: connectorFor(inventory, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
+    assert.equal(failures(r), [])
+    const order = r.results.filter((x) => x.task.startsWith('Renew every certificate') || x.task.startsWith('Wait for etcd')).map((x) => `${x.host} ${x.task.split(' ')[0]}`)
+    assert.equal(order, ['lab2 Renew', 'lab2 Wait', 'lab3 Renew', 'lab3 Wait', 'lab4 Renew', 'lab4 Wait'], 'each master healthy before the next is touched')
+    const after = await Promise.all(['lab2', 'lab3', 'lab4'].map(served))
+    for (let i = 0; i < 3; i++) assert.is.not(after[i], before[i], `lab${i + 2} serves a renewed certificate`)
+    await waitNodesReady(6)
   })
 
   test('a second run reports 0 changed', async () => {

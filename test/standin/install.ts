@@ -1,5 +1,5 @@
 /**
- * Installs the kubeplay TEST STAND-INS (kubeadm, kubectl, kubelet, etcdctl) on a lab host: the
+ * Installs the kubeplay TEST STAND-INS (kubeadm, kubectl, kubelet, etcdctl, crictl) on a lab host: the
  * python implementation under /usr/local/lib/kubeplay-standin, thin wrappers in /usr/local/bin, a
  * kubelet.service that runs the stand-in kubelet, and the version the stand-in tools report.
  * Test-only: never shipped, never used outside lab hosts.
@@ -11,7 +11,7 @@ import type { Connection } from '../../lib/connection/types.ts'
 
 const here = (f: string): string => new URL(f, import.meta.url).pathname
 export const STANDIN_LOG = '/var/log/kubeplay-standin.log'
-export const STANDIN_TOOLS = ['kubeadm', 'kubectl', 'kubelet', 'etcdctl'] as const
+export const STANDIN_TOOLS = ['kubeadm', 'kubectl', 'kubelet', 'etcdctl', 'crictl'] as const
 
 const KUBELET_UNIT = `# kubeplay TEST STAND-IN kubelet service (lab only)
 [Unit]

@@ -268,6 +268,21 @@ def kubectl(argv):
     if verb == 'get' and args[1:3] == ['daemonset/kube-proxy', 'deployment/coredns']:
         print('daemonset.apps/kube-proxy\ndeployment.apps/coredns')
         return
+    # The join probe: who this node's kubelet credentials are, and its Node's labels.
+    if verb == 'auth' and args[1:2] == ['whoami']:
+        if not os.path.exists(K8S + '/kubelet.conf'):
+            die('error: You must be logged in to the server (Unauthorized)')
+        print('system:node:' + socket.gethostname(), end='')
+        return
+    if verb == 'get' and len(args) > 2 and args[1] == 'node' and flag(args, '-o') == 'jsonpath={.metadata.labels}':
+        labels = {'kubernetes.io/hostname': args[2]}
+        if os.path.exists(K8S + '/manifests/kube-apiserver.yaml'):
+            labels['node-role.kubernetes.io/control-plane'] = ''
+        print(json.dumps(labels), end='')
+        return
+    if verb == 'delete' and args[1:2] == ['node']:
+        print('node "%s" deleted' % args[2])
+        return
     if verb == 'get' and len(args) > 2 and args[1] in ('node', 'nodes') and not args[2].startswith('-'):
         cordoned = os.path.exists(STATE + '/cordoned/' + args[2])
         print('true' if cordoned else '', end='')
@@ -287,6 +302,25 @@ def kubectl(argv):
         print('ingress-nginx ingress-nginx-controller LoadBalancer 10.110.190.100')
         return
     die('kubeplay stand-in kubectl: unsupported arguments: %s' % ' '.join(argv), 2)
+
+
+def crictl(argv):
+    # Only what the roles ask of the local etcd container: find it, run etcdctl in it.
+    if argv[:1] == ['ps']:
+        if os.path.exists(K8S + '/manifests/etcd.yaml'):
+            print('standin-etcd')
+        return
+    if argv[:3] == ['exec', 'standin-etcd', 'etcdctl']:
+        rest = [a for a in argv[3:] if not a.startswith('--')]
+        if rest[:2] == ['member', 'list']:
+            nodes = (read('/etc/kubeplay-standin/nodes', '') or socket.gethostname()).split()
+            for i, n in enumerate(nodes):
+                print('%016x, started, %s, https://%s:2380, https://%s:2379, false' % (i + 1, n, n, n))
+            return
+        if rest[:2] == ['member', 'remove']:
+            print('Member %s removed from cluster' % rest[2])
+            return
+    die('kubeplay stand-in crictl: unsupported arguments: %s' % ' '.join(argv), 2)
 
 
 def kubelet(argv):
@@ -318,7 +352,7 @@ def main():
     if not (tool == 'kubelet' and not argv):
         log(tool, argv)
     os.makedirs(STATE, exist_ok=True)
-    {'kubeadm': kubeadm, 'kubectl': kubectl, 'kubelet': kubelet, 'etcdctl': etcdctl}[tool](argv)
+    {'kubeadm': kubeadm, 'kubectl': kubectl, 'kubelet': kubelet, 'etcdctl': etcdctl, 'crictl': crictl}[tool](argv)
 
 
 if __name__ == '__main__':

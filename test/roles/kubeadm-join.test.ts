@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { parseMemberList, type EtcdMember } from '../../roles/kubernetes/etcd.ts'
+import { JOIN_PROBE, joinStateOf, parseJoinProbe, type JoinProbe } from '../../roles/kubernetes/join.ts'
+
+const MEMBERS = `8e9e05c52164694d, started, lab2, https://10.0.0.2:2380, https://10.0.0.2:2379, false
+91bc3c398fb3c146, started, lab3, https://10.0.0.3:2380, https://10.0.0.3:2379, false
+fd422379fda50e48, unstarted, , https://10.0.0.4:2380, , false
+`
+
+test('parseMemberList: etcdctl member list -w simple, ids kept as hex text, unstarted members without a name', () => {
+  const m = parseMemberList(MEMBERS)
+  assert.equal(m.map((x) => [x.id, x.started, x.name, x.peerUrls[0], x.clientUrls.length]), [
+    ['8e9e05c52164694d', true, 'lab2', 'https://10.0.0.2:2380', 1],
+    ['91bc3c398fb3c146', true, 'lab3', 'https://10.0.0.3:2380', 1],
+    ['fd422379fda50e48', false, '', 'https://10.0.0.4:2380', 0],
+  ])
+  assert.equal(parseMemberList('Error: context deadline exceeded\n'), [])
+})
+
+test('parseJoinProbe: each line the probe prints', () => {
+  assert.equal(parseJoinProbe('fresh\n'), { kind: 'fresh' })
+  assert.equal(parseJoinProbe('leftover /etc/kubernetes/pki/ca.crt\n'), { kind: 'leftover', path: '/etc/kubernetes/pki/ca.crt' })
+  assert.equal(parseJoinProbe('refused error: You must be logged in to the server (Unauthorized)\n'), { kind: 'refused', message: 'error: You must be logged in to the server (Unauthorized)' })
+  assert.equal(parseJoinProbe('unreachable The connection to the server 10.0.0.1:6443 was refused\n'), { kind: 'unreachable', message: 'The connection to the server 10.0.0.1:6443 was refused' })
+  assert.equal(parseJoinProbe('node lab3\ncontrol-plane-manifests\ncontrol-plane-label\nregistered\n'),
+    { kind: 'node', node: 'lab3', registered: true, controlPlaneLabel: true, controlPlaneManifests: true })
+  assert.equal(parseJoinProbe('node lab5\nunregistered\n'), { kind: 'node', node: 'lab5', registered: false, controlPlaneLabel: false, controlPlaneManifests: false })
+  assert.equal(parseJoinProbe('node lab5\nunreachable context deadline exceeded\n'), { kind: 'unreachable', message: 'context deadline exceeded' })
+  assert.is(parseJoinProbe('').kind, 'unreachable')
+})
+
+const node = (o: Partial<Extract<JoinProbe, { kind: 'node' }>>): JoinProbe => ({ kind: 'node', node: 'lab3', registered: true, controlPlaneLabel: true, controlPlaneManifests: true, ...o })
+const members = (text: string): EtcdMember[] => parseMemberList(text)
+
+test('joinStateOf: joined only when the API knows the node (and etcd has it started, for a control plane)', () => {
+  assert.equal(joinStateOf('lab5', { kind: 'fresh' }, false), { kind: 'fresh' })
+  assert.equal(joinStateOf('lab5', node({ node: 'lab5', controlPlaneLabel: false, controlPlaneManifests: false }), false), { kind: 'joined', node: 'lab5' })
+  assert.equal(joinStateOf('lab3', node({}), true, members(MEMBERS)), { kind: 'joined', node: 'lab3' })
+})
+
+test('joinStateOf: what a failed or interrupted join leaves is redone, with the reason', () => {
+  const why = (s: ReturnType<typeof joinStateOf>): string => (s.kind === 'redo' ? s.why : `not redo: ${s.kind}`)
+  assert.match(why(joinStateOf('lab5', { kind: 'leftover', path: '/etc/kubernetes/bootstrap-kubelet.conf' }, false)), /left \/etc\/kubernetes\/bootstrap-kubelet\.conf behind/)
+  assert.match(why(joinStateOf('lab5', { kind: 'refused', message: 'Unauthorized' }, false)), /refuses this node's kubelet credentials/)
+  assert.match(why(joinStateOf('lab5', node({ node: 'lab5', registered: false }), false)), /no Node lab5 is registered/)
+  assert.match(why(joinStateOf('lab3', node({ controlPlaneLabel: false }), true)), /stopped before its last phase/)
+  assert.match(why(joinStateOf('lab4', node({ node: 'lab4' }), true, members(MEMBERS))), /etcd has no member named lab4/)
+  assert.match(why(joinStateOf('lab3', node({}), true, members(MEMBERS.replace('started, lab3', 'unstarted, lab3')))), /etcd member lab3 is not started/)
+})
+
+test('joinStateOf: never resets on a guess (API unreachable, etcd silent, a worker in the masters group)', () => {
+  assert.throws(() => joinStateOf('lab5', { kind: 'unreachable', message: 'i/o timeout' }, false), /cannot say whether this node has joined \(i\/o timeout\); not touching it/)
+  assert.throws(() => joinStateOf('lab3', node({}), true, null), /etcd does not answer.*not touching it/)
+  assert.throws(() => joinStateOf('lab5', node({ node: 'lab5', controlPlaneLabel: false, controlPlaneManifests: false }), true), /registered as a worker, but the host is in the masters group/)
+})
+
+test('JOIN_PROBE without kubelet.conf: fresh, or the first leftover of an attempt (run by sh on a scratch root)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'kp-join-'))
+  try {
+    const script = JOIN_PROBE.text.replaceAll('/etc/kubernetes', `${root}/etc/kubernetes`).replaceAll('/var/lib/etcd', `${root}/var/lib/etcd`)
+    const probe = (): JoinProbe => parseJoinProbe(execFileSync('sh', ['-c', script], { encoding: 'utf8' }))
+    assert.equal(probe(), { kind: 'fresh' })
+    mkdirSync(join(root, 'etc/kubernetes/manifests'), { recursive: true })
+    assert.equal(probe(), { kind: 'fresh' }, 'an empty manifests directory (the kubelet package makes it) is no leftover')
+    writeFileSync(join(root, 'etc/kubernetes/manifests/etcd.yaml'), '')
+    assert.equal(probe(), { kind: 'leftover', path: `${root}/etc/kubernetes/manifests/etcd.yaml` })
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test.run()
