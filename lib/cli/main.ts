@@ -207,7 +207,20 @@ export function withExtraVars(inv: Inventory, specs: readonly string[]): Invento
   return { ...inv, hosts }
 }
 
-/** `a.b.c` keys set one setting inside a role's mapping (`-e haproxy.statsUser=bob`), keeping the rest. */
+const isMapping = (v: unknown): v is Vars => !!v && typeof v === 'object' && !Array.isArray(v)
+
+/** Pure: `b` merged into `a`, mappings key by key at every depth; anything else (lists too) replaced. */
+function deepMerge(a: unknown, b: unknown): unknown {
+  if (!isMapping(a) || !isMapping(b)) return b
+  const out: Vars = { ...a }
+  for (const [k, v] of Object.entries(b)) out[k] = deepMerge(out[k], v)
+  return out
+}
+
+/**
+ * `a.b.c` keys set one setting inside a role's mapping (`-e haproxy.statsUser=bob`), keeping the
+ * rest; a mapping from `-e @file.yml` (`haproxy: {statsPort: 8405}`) is merged the same way, key by key.
+ */
 function mergeExtra(vars: Readonly<Vars>, extra: Vars): Vars {
   const out: Vars = { ...vars }
   for (const [key, value] of Object.entries(extra)) {
@@ -215,9 +228,10 @@ function mergeExtra(vars: Readonly<Vars>, extra: Vars): Vars {
     let at = out
     for (const part of path.slice(0, -1)) {
       const next = at[part]
-      at = at[part] = next && typeof next === 'object' && !Array.isArray(next) ? { ...(next as Vars) } : {}
+      at = at[part] = isMapping(next) ? { ...next } : {}
     }
-    at[path.at(-1)!] = value
+    const last = path.at(-1)!
+    at[last] = deepMerge(at[last], value)
   }
   return out
 }

@@ -119,7 +119,7 @@ async function hostVerifier(host: string, s: ResolvedConnection, policy: 'strict
       return
     }
     v.failure = verdict.status === 'unknown'
-      ? new ConnectError(host, 'host-key-unknown', `host key ${describe(blob)} of ${name} is not in ${file}; add it (ssh-keyscan) or connect with hostKeyPolicy 'accept-new'`)
+      ? new ConnectError(host, 'host-key-unknown', `host key ${describe(blob)} of ${name} is not in ${file}; add it (ssh-keyscan) or run with --host-key-policy accept-new (hostKeyPolicy: 'accept-new' in code)`)
       : verdict.status === 'revoked'
         ? new ConnectError(host, 'host-key-changed', `host key ${describe(blob)} of ${name} is marked @revoked in ${file}:${verdict.line}`)
         : new ConnectError(host, 'host-key-changed', `host key of ${name} has changed: presented ${describe(blob)}, known ${verdict.known.map((e) => `${fingerprint(e.key)} (${e.keyType}, ${file}:${e.line})`).join(', ')}`)

@@ -104,6 +104,11 @@ test('-e sets vars, dotted keys set one setting inside a mapping', () => {
   const v = withExtraVars(inv, ['haproxy.statsUser=bob', 'kubernetes_target=1.32.0', 'a.b.c=1']).hosts.get('h')!.vars
   assert.equal(v, { haproxy: { statsUser: 'bob', statsPort: 8404 }, kubernetes_target: '1.32.0', a: { b: { c: '1' } } })
   assert.equal(inv.hosts.get('h')!.vars, { haproxy: { statsUser: 'admin', statsPort: 8404 } }, 'the inventory itself is untouched')
+  // -e @file.yml: a mapping merges key by key (the stats user survives), lists replace.
+  const f = join(work, 'extra.yml')
+  writeFileSync(f, 'haproxy:\n  statsPort: 8405\n  backends: [a, b]\n')
+  const fromFile = withExtraVars({ ...inv, hosts: new Map([['h', { ...inv.hosts.get('h')!, vars: { haproxy: { statsUser: 'admin', statsPort: 8404, backends: ['x'] } } }]]) }, [`@${f}`]).hosts.get('h')!.vars
+  assert.equal(fromFile, { haproxy: { statsUser: 'admin', statsPort: 8405, backends: ['a', 'b'] } })
 })
 
 test.run()
