@@ -2,16 +2,18 @@
  * `npm run lab -- up [N] [--distro D] [--name NAME] [--layout flat|seed001] [--kubernetes]`
  * `npm run lab -- down [--name NAME | --all-labs] [--purge]`
  * `npm run lab -- status [--name NAME]`
+ * `npm run lab -- poweroff|poweron HOST [--name NAME]`
  */
 import { parseArgs } from 'node:util'
-import { allLabStatus, formatStatus, labDown, labStatus, labUp } from './index.ts'
+import { allLabStatus, DEFAULT_NAME, formatStatus, labDown, labPower, labStatus, labUp } from './index.ts'
 import { parseLayout } from './layout.ts'
 import { parseDistro, type Distro } from './paths.ts'
 
 const USAGE = `usage:
   lab up [N] [--distro debian12|ubuntu2204|ubuntu2404] [--name NAME] [--layout flat|seed001] [--kubernetes]
   lab down [--name NAME | --all-labs] [--purge]
-  lab status [--name NAME]`
+  lab status [--name NAME]
+  lab poweroff|poweron HOST [--name NAME]`
 
 const t0 = Date.now()
 const log = (msg: string): void => { process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`) }
@@ -56,6 +58,12 @@ async function main(argv: string[]): Promise<number> {
       const all = values.name ? [labStatus(values.name)].filter((s) => s !== null) : allLabStatus()
       if (all.length === 0) console.log(values.name ? `${values.name}: down (no state)` : 'no labs')
       for (const s of all) console.log(formatStatus(s))
+      return 0
+    }
+    case 'poweroff':
+    case 'poweron': {
+      if (rest.length !== 1) { console.error(`lab ${cmd}: expected one host name, found ${rest.length ? rest.join(' ') : 'none'}`); return 2 }
+      await labPower(values.name ?? DEFAULT_NAME, rest[0]!, cmd === 'poweroff' ? 'off' : 'on', { log })
       return 0
     }
     default:

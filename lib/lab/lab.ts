@@ -16,7 +16,7 @@ import { netDown, netUp, readNet } from './net.ts'
 import {
   DEFAULT_NAME, DISTROS, LAB_ROOT, hostAddress, inSubnet, labPaths, machineName, validateName, type Distro,
 } from './paths.ts'
-import { bootHost, isReady, nspawnPid, removeLabCgroups, stopHost, supervisorPid, waitHost } from './proc.ts'
+import { bootHost, isReady, nspawnPid, powerOffHost, removeLabCgroups, stopHost, supervisorPid, waitHost } from './proc.ts'
 import { readLabJson, renderInventory, renderKnownHosts, renderSshConfig, type ClientHost, type LabInfo } from './state.ts'
 
 export interface LabUpOptions {
@@ -152,6 +152,31 @@ async function upUnlocked(name: string, distro: Distro, plan: ReturnType<typeof 
   return info
 }
 
+/**
+ * One host of a running lab powered off (clean shutdown, disk kept) or on again (booted from the same
+ * disk, waited for until systemd runs): a master lost and back, for failover tests.
+ */
+export async function labPower(name: string, host: string, state: 'off' | 'on', opts: { log?: Log; bootTimeoutMs?: number } = {}): Promise<LabInfo> {
+  const log = opts.log ?? quiet
+  return withLock(`lab-${name}`, async () => {
+    const info = readLabJson(labPaths(name).labJson)
+    const h = info?.hosts.find((x) => x.name === host)
+    if (!info || !h) throw new KubeplayError(`lab ${name}: no host ${host}${info ? ` (hosts: ${info.hosts.map((x) => x.name).join(', ')})` : ' (lab not up)'}`)
+    if (state === 'off') {
+      await powerOffHost(name, host)
+      log(`${host} powered off`)
+    } else if (supervisorPid(name, host)) {
+      log(`${host} is already on`)
+    } else {
+      if (!isMounted(hostFiles(name, host).root)) throw new KubeplayError(`lab ${name}: ${host}'s disk is not mounted; recreate the lab (down, then up)`)
+      bootHost(name, host)
+      await waitHost(name, host, { address: h.address, keyFile: info.keyPath, knownHosts: info.knownHostsPath }, opts.bootTimeoutMs ?? 240_000)
+      log(`${host} powered on`)
+    }
+    return refreshPids(info)
+  })
+}
+
 async function healthy(info: LabInfo): Promise<boolean> {
   if (!existsSync(`/sys/class/net/${info.bridge}`)) return false
   if (info.hosts.some((h) => !supervisorPid(info.name, h.name))) return false
@@ -161,7 +186,7 @@ async function healthy(info: LabInfo): Promise<boolean> {
 
 /** nspawn pids change when a host reboots: re-read them. */
 function refreshPids(info: LabInfo): LabInfo {
-  const next = { ...info, hosts: info.hosts.map((h) => ({ ...h, nspawnPid: nspawnPid(info.name, h.name) ?? 0 })) }
+  const next = { ...info, hosts: info.hosts.map((h) => ({ ...h, supervisorPid: supervisorPid(info.name, h.name) ?? 0, nspawnPid: nspawnPid(info.name, h.name) ?? 0 })) }
   writeFileSync(labPaths(info.name).labJson, JSON.stringify(next, null, 2) + '\n')
   return next
 }

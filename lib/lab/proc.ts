@@ -136,6 +136,29 @@ export async function stopHost(lab: string, host: string): Promise<void> {
   for (const d of [`/run/systemd/nspawn/propagate/${m}`, `/run/systemd/nspawn/unix-export/${m}`]) rmSync(d, { recursive: true, force: true })
 }
 
+/**
+ * Powers one host off the way a power button does (stop marker, SIGTERM to nspawn: systemd inside
+ * shuts down cleanly; after 30 s the cgroup is killed) and keeps everything a power-on needs: its
+ * root overlay, its containerd dir, its cgroups. `bootHost` + `waitHost` power it on again.
+ */
+export async function powerOffHost(lab: string, host: string): Promise<void> {
+  const f = hostFiles(lab, host)
+  writeFileSync(f.stop, '')
+  const np = nspawnPid(lab, host)
+  if (np) { try { process.kill(np, 'SIGTERM') } catch { /* gone */ } }
+  const t0 = Date.now()
+  const busy = (): boolean => supervisorPid(lab, host) !== null || cgroupPids(lab, host).length > 0
+  while (busy() && Date.now() - t0 < 30_000) await sleep(200)
+  if (busy()) {
+    const sp = supervisorPid(lab, host)
+    if (sp) { try { process.kill(sp, 'SIGKILL') } catch { /* gone */ } }
+    for (const c of hostCgroups(lab, host)) if (existsSync(join(c, 'cgroup.kill'))) writeFileSync(join(c, 'cgroup.kill'), '1')
+    const t1 = Date.now()
+    while (busy() && Date.now() - t1 < 5_000) await sleep(100)
+    if (busy()) throw new Error(`${lab}/${host}: still running after power-off`)
+  }
+}
+
 /** Removes the lab's cgroup parents once its hosts are gone. */
 export function removeLabCgroups(lab: string): void {
   for (const c of hostCgroups(lab, 'x').map((p) => join(p, '..'))) {

@@ -30,7 +30,7 @@ import type { RunResult } from '../../lib/engine/results.ts'
 import { runPlaybook } from '../../lib/engine/run.ts'
 import { loadInventory } from '../../lib/inventory/load.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
-import { assertLabAddress, labDown, labUp, type LabInfo } from '../../lib/lab/index.ts'
+import { assertLabAddress, labDown, labPower, labUp, type LabInfo } from '../../lib/lab/index.ts'
 import { site } from '../../playbooks/site.ts'
 import { verify } from '../../playbooks/verify.ts'
 import { etcdBackupPlaybook } from '../../playbooks/etcd-backup.ts'
@@ -283,6 +283,55 @@ if (skip) {
     const after = await Promise.all(['lab2', 'lab3', 'lab4'].map(served))
     for (let i = 0; i < 3; i++) assert.is.not(after[i], before[i], `lab${i + 2} serves a renewed certificate`)
     await waitNodesReady(6)
+  })
+
+  test('failover (seed 003): the first master powered off, kubectl through HAProxy answers and a new Deployment runs; powered on, it rejoins by itself', async () => {
+    const other = await labConnect(lab, lab.hosts.findIndex((h) => h.name === 'lab3'))
+    const k3 = (args: string) => other.exec(sh`kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=15s ${raw(args)}`)
+    try {
+      await master.close()
+      await labPower(lab.name, 'lab2', 'off', { log })
+      let answered = 0
+      for (let i = 0; i < 10; i++) {
+        if ((await k3('get nodes -o name')).code === 0) answered++
+        await new Promise((r) => setTimeout(r, 1000))
+      }
+      log(`lab2 off: ${answered}/10 kubectl calls through HAProxy answered`)
+      assert.ok(answered >= 5, `kubectl through HAProxy keeps answering with lab2 off (${answered}/10)`)
+      const b = await buildBundle({ kubernetes: VERSION })
+      const img = b.manifest.images.find((i) => i.ref.startsWith(`${NGINX_IMAGE}:`))!
+      await other.writeFile('/root/failover.yaml', `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: failover, namespace: default }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: failover } }
+  template:
+    metadata: { labels: { app: failover } }
+    spec:
+      containers:
+      - { name: nginx, image: "${img.ref}", imagePullPolicy: Never }
+`)
+      let applied = await k3('apply -f /root/failover.yaml')
+      for (let i = 0; i < 5 && applied.code !== 0; i++) { await new Promise((r) => setTimeout(r, 3000)); applied = await k3('apply -f /root/failover.yaml') }
+      assert.is(applied.code, 0, applied.stderr)
+      const rollout = await k3('rollout status deploy/failover --timeout=180s')
+      assert.is(rollout.code, 0, `the new Deployment runs with lab2 off: ${rollout.stdout}${rollout.stderr}`)
+      await labPower(lab.name, 'lab2', 'on', { log })
+      master = await labConnect(lab, 1)
+      await waitNodesReady(6)
+      let health = ''
+      for (let i = 0; i < 40; i++) {
+        const r = await master.exec(etcdctlInContainer(['endpoint', 'health', '--cluster']))
+        health = r.stdout + r.stderr
+        if (r.code === 0 && (health.match(/is healthy/g) ?? []).length === 3) break
+        await new Promise((r) => setTimeout(r, 3000))
+      }
+      assert.is((health.match(/is healthy/g) ?? []).length, 3, `etcd: three healthy members after lab2 is back\n${health}`)
+      await k3('delete -f /root/failover.yaml --wait=false')
+    } finally {
+      await other.close()
+    }
   })
 
   test('a second run reports 0 changed', async () => {
