@@ -12,7 +12,8 @@ import { ADMIN_CONF } from './join.ts'
 import { APISERVER_MANIFEST } from './lifecycle.ts'
 
 /** One look: prints `etcd ok|down: …` and `api ok|down: …`. */
-export const CONTROL_PLANE_PROBE = sh`if out=$(${etcdctlInContainer(['endpoint', 'health'])} 2>&1); then echo 'etcd ok'; else echo "etcd down: $(printf '%s' "$out" | tail -n1)"; fi
+export const CONTROL_PLANE_PROBE = sh`if out=$({ ${etcdctlInContainer(['endpoint', 'health'])}
+} 2>&1); then echo 'etcd ok'; else echo "etcd down: $(printf '%s' "$out" | tail -n1)"; fi
 addr=$(sed -n 's/^ *- --advertise-address=//p' ${APISERVER_MANIFEST} | head -n1)
 port=$(sed -n 's/^ *- --secure-port=//p' ${APISERVER_MANIFEST} | head -n1)
 case "$addr" in *:*) addr="[$addr]";; esac
