@@ -11,6 +11,7 @@ import { CommandError, ModuleError } from '../../lib/errors.ts'
 import { etcdctlInContainer, etcdMembers, type EtcdMember } from './etcd.ts'
 import { joinArgv, parseCertificateKey, parseJoinCommand, type JoinCommand } from '../../lib/k8s/kubeadm-join.ts'
 import type { Secret } from '../../lib/connection/quote.ts'
+import { nodeName } from './lifecycle.ts'
 import { ipv4OrUndefined, type ClusterModel } from './settings.ts'
 
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf'
@@ -178,6 +179,32 @@ function forgetNodeValue(masters: string, node: string, etcd: { readonly peerUrl
   })
 }
 
+/**
+ * On the first master, for a host about to join fresh: a Node of its name that the cluster still
+ * lists (the host was reset, or its disk replaced) is deleted once it is no longer Ready (its kubelet
+ * is gone: up to `waitSeconds` for the node controller to notice), because kubeadm refuses to join a
+ * name whose Node is Ready. A Node that stays Ready belongs to a running kubelet, maybe another host
+ * of the same name: left alone, and the join fails saying so.
+ */
+function staleNodeValue(masters: string, node: string, waitSeconds = 90): HostValue<string> {
+  return hostValue(`kubernetes.staleNode ${node}@${masters}[0]`, `${masters}[0]`, async (src) => {
+    const k = sh`kubectl --kubeconfig=${ADMIN_CONF} --request-timeout=15s`
+    const cmd = sh`end=$(( $(date +%s) + ${waitSeconds} ))
+while :; do
+  [ -n "$(${k} get node ${node} --ignore-not-found -o name)" ] || { echo absent; exit 0; }
+  ready=$(${k} get node ${node} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')
+  if [ "$ready" != True ]; then ${k} delete node ${node} --wait=false >/dev/null && echo "deleted stale Node ${node} (Ready: \${ready:-unknown})"; exit 0; fi
+  [ "$(date +%s)" -ge "$end" ] && { echo ready; exit 0; }
+  sleep 3
+done`
+    const out = (await src.run(cmd, { timeoutMs: (waitSeconds + 60) * 1000 })).stdout.trim()
+    if (out === 'ready') {
+      throw new ModuleError('kubeadm', `${src.name}: a Node named ${node} is still Ready after ${waitSeconds} s although that host has not joined: another host with the same name, or its old kubelet still running; kubeadm would refuse the join. Rename the host, or delete that Node if it is gone`)
+    }
+    return out === 'absent' ? '' : out
+  })
+}
+
 /** etcd's peer URL for a control-plane node advertised on `address` (kubeadm's layout). */
 const peerUrlOf = (address: string | undefined): string | undefined => address === undefined ? undefined : `https://${address}:2380`
 
@@ -207,6 +234,10 @@ export const kubeadmJoin = defineModule<KubeadmJoinParams, JoinState>({
       if (r.code !== 0) throw new CommandError(host.name, reset.masked, r.code, r.stdout, r.stderr)
       const etcd = p.controlPlane ? { peerUrl: peerUrlOf(ipv4OrUndefined(m.addresses[host.name])) } : undefined
       done.push(`reset (${s.why})`, await host.from(forgetNodeValue(m.s.mastersGroup, s.node, etcd)))
+    }
+    if (s.kind === 'fresh') {
+      const stale = await host.from(staleNodeValue(m.s.mastersGroup, await nodeName(host)))
+      if (stale) done.push(stale)
     }
     const join = await host.from(joinCommandValue(m.s.mastersGroup, m.s.tokenTtl))
     const controlPlane = p.controlPlane

@@ -31,9 +31,9 @@ export async function kubeletVersion(host: HostContext): Promise<KubeVersion | n
 
 export const sameVersion = (a: KubeVersion | null, b: KubeVersion): boolean => !!a && formatVersion(a) === formatVersion(b)
 
-/** The node name kubeadm registered: the host's hostname (lab and seed hosts are named like their inventory entry). */
+/** The node name kubeadm registers by default: the host's hostname, lower-cased (lab and seed hosts are named like their inventory entry). */
 export async function nodeName(host: HostContext): Promise<string> {
-  return (await host.run(sh`hostname`)).stdout.trim()
+  return (await host.run(sh`hostname`)).stdout.trim().toLowerCase()
 }
 
 export interface OnFirstMasterParams {

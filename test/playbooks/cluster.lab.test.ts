@@ -43,6 +43,8 @@ import { verify } from '../../playbooks/verify.ts'
 import { etcdBackupPlaybook } from '../../playbooks/etcd-backup.ts'
 import { etcdRestorePlaybook } from '../../playbooks/etcd-restore.ts'
 import { renewCertsPlaybook } from '../../playbooks/renew-certs.ts'
+import { resetPlaybook } from '../../playbooks/reset.ts'
+import { addNodePlaybook } from '../../playbooks/add-node.ts'
 import { etcdctlInContainer, parseMemberList } from '../../roles/kubernetes/etcd.ts'
 import { labConnect } from '../lab/connect.ts'
 import { clusterDistro } from '../lab/harness.ts'
@@ -139,6 +141,17 @@ if (skip) {
     rmSync(state, { recursive: true, force: true })
   })
 
+  test('--check on the fresh hosts plans every step without error and changes nothing', async () => {
+    const dry = await run(true)
+    assert.equal(failures(dry), [])
+    const planned = (host: string, task: string): boolean => dry.results.some((x) => x.host === host && x.task.startsWith(task) && x.status === 'changed')
+    assert.ok(planned('lab2', 'Initialise the cluster') && planned('lab3', 'Join the control plane') && planned('lab7', 'Join the cluster as a worker'))
+    const first = await labConnect(lab, 1)
+    try {
+      assert.is((await first.exec(sh`ls /etc/kubernetes/admin.conf /usr/local/bin/kubeadm 2>/dev/null`)).stdout, '', 'nothing installed or initialised by --check')
+    } finally { await first.close() }
+  })
+
   test(`site builds a real HA cluster on ${wanted}: 6 nodes Ready through HAProxy, CoreDNS and Flannel Running`, async () => {
     const first = await run()
     log(`site: ${changes(first).length} changed, ${failures(first).length} failed`)
@@ -233,6 +246,20 @@ if (skip) {
     assert.equal(failures(r), [])
     assert.equal(changes(r).map((l) => l.split(': ')[0]), ['lab7 Join the cluster as a worker (kubeadm join)'])
     assert.match(r.results.find((x) => x.host === 'lab7' && x.status === 'changed')!.reason ?? '', /no Node lab7 is registered/)
+    await waitNodesReady(6)
+  })
+
+  test('reset --limit lab7, then add-node --limit lab7: only lab7 is touched and it is a Ready worker again', async () => {
+    const resetInv = withExtraVars(inventory, ['confirm=yes'])
+    const reset = await runPlaybook(resetPlaybook(), { inventory: resetInv, limit: 'lab7', connector: connectorFor(resetInv, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
+    assert.equal(failures(reset), [])
+    assert.equal(changes(reset).map((l) => l.split(': ')[0]), ['lab7 Reset the node (kubeadm reset -f)'])
+    const added = await runPlaybook(addNodePlaybook('workers'), { inventory, limit: 'lab7', connector: connectorFor(inventory, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
+    assert.equal(failures(added), [])
+    assert.equal([...new Set(added.results.map((x) => x.host))], ['lab7'], 'add-node ran on lab7 only')
+    const join = added.results.find((x) => x.task === 'Join the cluster as a worker (kubeadm join)')
+    assert.is(join?.status, 'changed')
+    assert.match(join!.reason ?? '', /deleted stale Node lab7|joined as worker/)
     await waitNodesReady(6)
   })
 
