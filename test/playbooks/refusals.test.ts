@@ -1,0 +1,66 @@
+/**
+ * The lifecycle playbooks' refusals happen before any connection: a skipped minor for upgrade, no
+ * `-e confirm=yes` for reset and etcd-restore, a missing HAProxy host for three masters. No lab:
+ * the connector records every host it is asked for and refuses, so "nothing contacted" is exact.
+ */
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { withExtraVars } from '../../lib/cli/main.ts'
+import type { Connector } from '../../lib/engine/host.ts'
+import { runPlaybook } from '../../lib/engine/run.ts'
+import type { Playbook } from '../../lib/engine/task.ts'
+import { ConfigErrors } from '../../lib/errors.ts'
+import { inventoryFromSpec } from '../../lib/inventory/resolve.ts'
+import type { Inventory } from '../../lib/inventory/types.ts'
+import { etcdRestorePlaybook } from '../../playbooks/etcd-restore.ts'
+import { resetPlaybook } from '../../playbooks/reset.ts'
+import { upgradePlaybook, upgradePreflight } from '../../playbooks/upgrade.ts'
+import { kubernetesPreflight } from '../../roles/kubernetes/index.ts'
+
+const seed001 = (): Inventory => inventoryFromSpec({
+  hosts: Object.fromEntries(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6', 'lab7'].map((h, i) => [h, { address: `127.0.0.${i + 11}` }])),
+  groups: {
+    haproxy: { hosts: ['lab1'] },
+    masters: { hosts: ['lab2', 'lab3', 'lab4'] },
+    workers: { hosts: ['lab5', 'lab6', 'lab7'] },
+    'k8s-cluster': { children: ['masters', 'workers'], vars: { kubernetes: { version: '1.31.4', packageSource: 'preinstalled' } } },
+  },
+}, 'refusals.test.ts')
+
+async function refusedUntouched(pb: Playbook, inventory: Inventory, message: RegExp, limit?: string): Promise<void> {
+  const contacted: string[] = []
+  const connector: Connector = (h) => { contacted.push(h.name); throw new Error(`contacted ${h.name}`) }
+  try {
+    await runPlaybook(pb, { inventory, connector, limit })
+    assert.unreachable('the run should be refused before connecting')
+  } catch (e) {
+    assert.instance(e, ConfigErrors)
+    assert.match((e as Error).message, message)
+  }
+  assert.equal(contacted, [], `${pb.name}: nothing contacted`)
+}
+
+test('upgrade refuses a skipped minor before connecting to anything', async () => {
+  const skip = withExtraVars(seed001(), ['kubernetes_target=1.33.0'])
+  const errors = upgradePreflight(skip)
+  assert.is(errors.length, 1)
+  assert.match(errors[0]!.message, /one minor at a time from v1\.31\.4: 1\.32\.x next/)
+  await refusedUntouched(upgradePlaybook(), skip, /kubernetes_target: expected one minor at a time from v1\.31\.4/)
+})
+
+test('reset and etcd-restore refuse without -e confirm=yes before connecting (a --limit cannot skip it)', async () => {
+  await refusedUntouched(resetPlaybook(), seed001(), /confirm: expected -e confirm=yes/, 'lab7')
+  await refusedUntouched(etcdRestorePlaybook(), seed001(), /confirm: expected -e confirm=yes/)
+  await refusedUntouched(etcdRestorePlaybook(), withExtraVars(seed001(), ['confirm=no']), /confirm: expected -e confirm=yes.*found "no"/)
+})
+
+test('three masters without a HAProxy host: a ConfigError found without any host', () => {
+  const inv = seed001()
+  const groups = new Map(inv.groups)
+  groups.delete('haproxy')
+  const errors = kubernetesPreflight({ ...inv, groups }, {})
+  assert.is(errors.length, 1)
+  assert.match(errors[0]!.message, /groups\.haproxy: expected a HAProxy host.*found no such group \(missing HAProxy host\)/)
+})
+
+test.run()
