@@ -8,6 +8,9 @@
  * (1.31 → 1.33) or a downgrade is refused: statically from vars (`upgradePreflight`) and, before
  * anything changes anywhere, from the version the first master's kube-apiserver actually runs.
  * Every step is guarded by the node's own versions, so a rerun after success changes nothing.
+ * With packageSource 'artifacts' the target release comes from its bundle (default cache directory,
+ * or `-e kubernetes_target_artifacts_dir=…`; checked before any connection): its images imported on
+ * every node before the first `upgrade apply`, then per node kubeadm, kubelet and kubectl uploaded.
  *
  *   npx tsx playbooks/upgrade.ts -i inventory.ts -e kubernetes_target=1.32.0
  */
@@ -22,6 +25,7 @@ import { aptPackages } from '../lib/modules/apt-packages.ts'
 import { aptRepository } from '../lib/modules/apt-repository.ts'
 import { command } from '../lib/modules/command.ts'
 import { systemdService } from '../lib/modules/systemd-service.ts'
+import { artifactsPreflight, targetBundleDir, upgradeArtifactTasks } from '../roles/kubernetes/artifacts.ts'
 import { installedKubeadm, kubernetesRepository } from '../roles/kubernetes/packages.ts'
 import { mergeKubernetesSettings, type KubernetesParams } from '../roles/kubernetes/settings.ts'
 import { assertion, controlPlaneVersion, kubeletVersion, nodeName, onFirstMaster, sameVersion } from '../roles/kubernetes/lifecycle.ts'
@@ -57,9 +61,13 @@ export function upgradePreflight(inv: Inventory, o: UpgradeOptions = {}): Config
     const raw = o.target ?? host.vars.kubernetes_target
     const target = raw === undefined ? null : parseKubeVersion(String(raw))
     if (!target) return [new ConfigError('vars', 'kubernetes_target', 'the target release, e.g. -e kubernetes_target=1.32.0', raw === undefined ? 'nothing' : JSON.stringify(raw))]
-    const declared = parseKubeVersion(mergeKubernetesSettings(host.vars.kubernetes, o.kubernetes ?? {}).version)!
+    const settings = mergeKubernetesSettings(host.vars.kubernetes, o.kubernetes ?? {})
+    const declared = parseKubeVersion(settings.version)!
     upgradeStep(declared, target, `upgrade (kubernetes.version is ${formatVersion(declared)})`)
-    return []
+    if (settings.packageSource !== 'artifacts') return []
+    // The target's bundle must be there before anything is touched.
+    const override = host.vars.kubernetes_target_artifacts_dir
+    return artifactsPreflight({ ...settings, version: formatVersion(target), artifactsDir: targetBundleDir(formatVersion(target), typeof override === 'string' ? override : undefined) }, 'kubernetes_target')
   } catch (e) {
     if (e instanceof ConfigError) return [e]
     throw e
@@ -71,31 +79,46 @@ export function upgradePreflight(inv: Inventory, o: UpgradeOptions = {}): Config
  * source. `restart` is the node's one kubelet-restart handler: every step that needs it notifies
  * the same handler, so the kubelet restarts once per node however many steps changed.
  */
-function toolTasks(o: UpgradeOptions, which: 'kubeadm' | 'kubelet', restart: Handler): Item[] {
-  const apt = (h: HostContext): boolean => settingsOf(h, o).packageSource !== 'preinstalled'
+const fromApt = (h: HostContext, o: UpgradeOptions): boolean => {
+  const src = settingsOf(h, o).packageSource
+  return src !== 'preinstalled' && src !== 'artifacts'
+}
+const fromBundle = (h: HostContext, o: UpgradeOptions): boolean => settingsOf(h, o).packageSource === 'artifacts'
+/** The target release's bundle (packageSource 'artifacts'): `-e kubernetes_target_artifacts_dir=…`, else its default cache directory. */
+const targetDirOf = (h: HostContext, o: UpgradeOptions): string =>
+  targetBundleDir(formatVersion(targetOf(h, o)), h.var<string | undefined>('kubernetes_target_artifacts_dir'))
+const BUNDLE_ONLY = "packageSource is not 'artifacts'"
+
+function toolTasks(o: UpgradeOptions, which: 'kubeadm' | 'kubelet', restart: Handler, controlPlane: boolean): Item[] {
+  const apt = (h: HostContext): boolean => fromApt(h, o)
+  const bundle = upgradeArtifactTasks((h) => targetDirOf(h, o), which, controlPlane, {
+    tags: [...TAGS, 'packages'], when: (h) => fromBundle(h, o), whenReason: BUNDLE_ONLY, notify: which === 'kubelet' ? [restart] : undefined,
+  })
   if (which === 'kubelet') {
     return [
+      ...bundle,
       task('Upgrade kubelet and kubectl', aptPackages, (h) => {
         const v = packageVersion(targetOf(h, o), settingsOf(h, o).packageRevision)
         return { names: { kubelet: v, kubectl: v }, hold: true, updateCache: true }
-      }, { tags: [...TAGS, 'packages'], when: apt, whenReason: "packageSource is 'preinstalled' (upgraded with kubeadm)", notify: [restart] }),
+      }, { tags: [...TAGS, 'packages'], when: apt, whenReason: "packageSource is 'preinstalled' (upgraded with kubeadm) or 'artifacts'", notify: [restart] }),
     ]
   }
   return [
+    ...bundle,
     task('Point apt at the target minor', aptRepository, (h) => {
       const t = targetOf(h, o)
       const repo = kubernetesRepository(settingsOf(h, o), t)!
       return { name: 'kubernetes', uris: repo.uri, suites: '/', signedBy: repo.key }
-    }, { tags: [...TAGS, 'packages'], when: apt, whenReason: "packageSource is 'preinstalled'" }),
+    }, { tags: [...TAGS, 'packages'], when: apt, whenReason: "packageSource is 'preinstalled' or 'artifacts'" }),
     task('Upgrade kubeadm', aptPackages, (h) => ({
       names: { kubeadm: packageVersion(targetOf(h, o), settingsOf(h, o).packageRevision) }, hold: true, updateCache: true,
-    }), { tags: [...TAGS, 'packages'], when: apt, whenReason: "packageSource is 'preinstalled'" }),
+    }), { tags: [...TAGS, 'packages'], when: apt, whenReason: "packageSource is 'preinstalled' or 'artifacts'" }),
     task('Put the preinstalled tools at the target version', command, (h) => {
       const argv = settingsOf(h, o).preinstalledUpgradeArgv!.map((a) => a.split('{version}').join(formatVersion(targetOf(h, o))))
       return { argv }
     }, {
       tags: [...TAGS, 'packages'],
-      when: async (h) => !apt(h) && !!settingsOf(h, o).preinstalledUpgradeArgv && !sameVersion(await installedKubeadm(h), targetOf(h, o)),
+      when: async (h) => settingsOf(h, o).packageSource === 'preinstalled' && !!settingsOf(h, o).preinstalledUpgradeArgv && !sameVersion(await installedKubeadm(h), targetOf(h, o)),
       whenReason: 'kubeadm already at the target (or packages come from apt, or no preinstalledUpgradeArgv)',
       notify: [restart],
     }),
@@ -159,7 +182,13 @@ function nodeUpgrade(o: UpgradeOptions, kind: 'apply' | 'node', controlPlane: bo
   // Drain first on every node (seed 003's order for workers; for masters kubeadm's docs drain a little
   // later, which only shortens the window): the drain guard reads the kubelet binary's version, which
   // the tool step changes, so it must come before it.
-  return [drain(o), ...toolTasks(o, 'kubeadm', restart), upgradeTask, ...toolTasks(o, 'kubelet', restart), flushHandlers(['always']), uncordon(o)]
+  return [drain(o), ...toolTasks(o, 'kubeadm', restart, controlPlane), upgradeTask, ...toolTasks(o, 'kubelet', restart, controlPlane), flushHandlers(['always']), uncordon(o)]
+}
+
+function targetImages(o: UpgradeOptions, controlPlane: boolean): Item[] {
+  return upgradeArtifactTasks((h) => targetDirOf(h, o), 'images', controlPlane, {
+    tags: [...TAGS, 'images'], when: (h) => fromBundle(h, o), whenReason: BUNDLE_ONLY,
+  })
 }
 
 export function upgradePlaybook(o: UpgradeOptions = {}): Playbook & { preflight: (inv: Inventory) => ConfigError[] } {
@@ -179,6 +208,10 @@ export function upgradePlaybook(o: UpgradeOptions = {}): Playbook & { preflight:
       }), { tags: [...TAGS, 'always'] })],
       anyErrorsFatal: true,
     }),
+    // With the bundle: the target's images on every node before the first `upgrade apply`, whose
+    // kube-proxy DaemonSet rolls out to every node at once (no registry to pull from here).
+    play('Import the target images on the masters', { hosts: masters, items: targetImages(o, true), anyErrorsFatal: true }),
+    play('Import the target images on the workers', { hosts: workers, items: targetImages(o, false), anyErrorsFatal: true }),
     play('Upgrade the first control plane', { hosts: `${masters}[0]`, items: nodeUpgrade(o, 'apply', true), anyErrorsFatal: true }),
     play('Upgrade the other control planes', { hosts: `${masters}[1:]`, serial: 1, items: nodeUpgrade(o, 'node', true), anyErrorsFatal: true }),
     play('Upgrade the workers', { hosts: workers, serial: o.workersSerial ?? 1, maxFailPercentage: 0, items: nodeUpgrade(o, 'node', false) }),

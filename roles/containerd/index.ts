@@ -30,7 +30,7 @@ export interface ContainerdParams {
   readonly dockerRepoUrl: string
   /** sha256 of `<dockerRepoUrl>/<debian|ubuntu>/gpg`, checked before apt trusts it. Required for source 'docker'. @default none */
   readonly dockerKeySha256?: string
-  /** Kubernetes minor version the pause image is matched to. @default '1.31' */
+  /** Kubernetes minor version the pause image is matched to. @default `kubernetes.version` when the host has it, else '1.31' */
   readonly kubernetesVersion: string
   /** Registry of the default pause image (a local mirror of registry.k8s.io). @default 'registry.k8s.io' */
   readonly sandboxRegistry: string
@@ -100,7 +100,14 @@ async function restrictOom(h: HostContext, p: ContainerdParams): Promise<boolean
 }
 
 export function containerd(params: Partial<ContainerdParams> = {}): Role {
-  const s = (h: HostContext): ContainerdParams => settings(h, 'containerd', containerdDefaults, params)
+  // The pause image follows kubernetes.version unless containerd.kubernetesVersion says otherwise.
+  const s = (h: HostContext): ContainerdParams => {
+    const p = settings(h, 'containerd', containerdDefaults, params)
+    const own = h.vars.containerd
+    const explicit = params.kubernetesVersion ?? (own && typeof own === 'object' && 'kubernetesVersion' in own ? own.kubernetesVersion : undefined)
+    const k8s = (h.vars.kubernetes as { version?: unknown } | undefined)?.version
+    return explicit === undefined && typeof k8s === 'string' ? { ...p, kubernetesVersion: k8s } : p
+  }
   const restart = handler('Restart containerd', systemdService, { name: 'containerd', state: 'restarted' as const })
 
   return role('containerd', [

@@ -9,7 +9,7 @@
 import { join } from 'node:path'
 import { ConfigError } from '../../lib/errors.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
-import { task, type Task } from '../../lib/engine/task.ts'
+import { task, type Task, type TaskOptions } from '../../lib/engine/task.ts'
 import { defaultBundleDir, readBundleManifest, type BundleManifest } from '../../lib/bundle/manifest.ts'
 import { imageRefs, RELEASES } from '../../lib/bundle/pins.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
@@ -140,4 +140,44 @@ export function artifactTasks(model: (h: HostContext) => ClusterModel, tags: rea
 /** The Flannel manifest from the bundle, where `fetchManifest` would download it. */
 export function flannelFromBundle(model: (h: HostContext) => ClusterModel, dest: string): (h: HostContext) => { src: string; sha256: string; path: string; mode: string } {
   return (h) => ({ ...fileEntry(model(h), 'manifests/kube-flannel.yml'), path: dest, mode: '0644' })
+}
+
+/**
+ * The bundle an upgrade installs from: `override` (the `kubernetes_target_artifacts_dir` var), else
+ * the default cache directory of the target release.
+ */
+export const targetBundleDir = (target: string, override?: string): string => override ?? defaultBundleDir(target)
+
+function bundleFile(dir: string, rel: string): { src: string; sha256: string } {
+  const f = readBundleManifest(dir).files.find((x) => x.path === rel)
+  if (!f) throw new Error(`${join(dir, 'bundle.json')}: no ${rel} in the bundle`)
+  return { src: join(dir, rel), sha256: f.sha256 }
+}
+
+function bundleImage(dir: string, key: ImageKey): { ref: string; digest: string; archive: string } {
+  const m = readBundleManifest(dir)
+  const pins = RELEASES[m.kubernetes]
+  if (!pins) throw new Error(`${join(dir, 'bundle.json')}: Kubernetes ${m.kubernetes} is not a release the builder knows`)
+  const ref = imageRefs(pins)[key]
+  const img = m.images.find((i) => i.ref === ref)
+  if (!img) throw new Error(`${join(dir, 'bundle.json')}: no image ${ref}`)
+  return { ref, digest: img.manifestDigest, archive: join(dir, img.path) }
+}
+
+/**
+ * Upgrade steps with packageSource 'artifacts', from the target release's bundle (`dir`):
+ * - 'images': every image of that release imported (control-plane ones on masters), before any
+ *   `kubeadm upgrade apply`, so the DaemonSets it rolls out (kube-proxy) find their image on every node;
+ * - 'kubeadm': the new kubeadm;
+ * - 'kubelet': the new kubelet and kubectl (`opts.notify` restarts the kubelet once).
+ * Each only when the host's sha256 or containerd's digest differs.
+ */
+export function upgradeArtifactTasks(dir: (h: HostContext) => string, which: 'images' | 'kubeadm' | 'kubelet', controlPlane: boolean, opts: TaskOptions): Task[] {
+  const bin = (b: string): Task => task(`Upload ${b} from the target bundle`, upload, (h) => ({
+    ...bundleFile(dir(h), `bin/${b}`), path: `${KUBE_BIN_DIR}/${b}`, mode: '0755', owner: 'root', group: 'root',
+  }), opts)
+  if (which === 'kubeadm') return [bin('kubeadm')]
+  if (which === 'kubelet') return [bin('kubelet'), bin('kubectl')]
+  const images = controlPlane ? [...CONTROL_PLANE_IMAGES, ...NODE_IMAGES] : NODE_IMAGES
+  return images.map((key) => task(`Import the target ${key} image`, containerdImage, (h) => bundleImage(dir(h), key), { ...opts, notify: undefined }))
 }

@@ -66,6 +66,9 @@ function registerTeardown(name: string): void {
  * else the runner's lab distro, else debian12. `skip` says why this lab phase leaves them out: the
  * runner covers several distros and they run once.
  */
+/** The releases the real-cluster test builds (FROM) and upgrades to (TO): the seeds' two versions. */
+export const CLUSTER_VERSIONS = ['1.30.14', '1.31.4'] as const
+
 export function clusterDistro(): { distro: Distro; skip: string | null } {
   const runner = process.env.KUBEPLAY_TEST_LAB ? labInfo(process.env.KUBEPLAY_TEST_LAB)?.distro : undefined
   const distro = (process.env.KUBEPLAY_CLUSTER_DISTRO ?? runner ?? 'debian12') as Distro

@@ -1,9 +1,11 @@
 /**
  * The real cluster: the site playbook on the seed 001 layout (HAProxy, 3 masters, 3 workers) in a
- * kubernetes-mode lab of its own, with Kubernetes 1.31.4 from the offline bundle (built from the
- * upstream Go modules here, or reused from the cache). No stand-in: kubeadm, the kubelet,
- * containerd, etcd, the API servers, kube-proxy, CoreDNS and Flannel all run.
+ * kubernetes-mode lab of its own, with Kubernetes 1.30.14 from the offline bundle (built from the
+ * upstream Go modules here, or reused from the cache), upgraded to 1.31.4 at the end, the seeds'
+ * two versions. No stand-in: kubeadm, the kubelet, containerd, etcd, the API servers, kube-proxy,
+ * CoreDNS and Flannel all run.
  *
+ * First, --check on the fresh hosts plans every step and changes nothing.
  * Proves: 6 nodes Ready through the HAProxy endpoint, CoreDNS and Flannel Running; seed 000's check
  * (an nginx Deployment — Debian's nginx, from the bundle — on several workers, reached through a
  * ClusterIP Service by name from a pod on another node, and through a NodePort from the lab bridge);
@@ -13,8 +15,11 @@
  * deleted, restore on every master, the objects back through each master's own API server;
  * renew-certs one master at a time, each healthy and serving a renewed certificate before the next;
  * failover: the first master powered off, the API still answering through HAProxy and a new
- * Deployment running, then powered on and back in etcd by itself. Last, a run with 0 changed and
- * --check with 0 planned. MetalLB and Prometheus are not in the bundle yet (their images), so their
+ * Deployment running, then powered on and back in etcd by itself. The upgrade to 1.31.4 (masters one
+ * at a time, then workers, each drained and uncordoned) while a Deployment behind a
+ * PodDisruptionBudget is asked through the NodePorts (failed requests counted), every kubelet at
+ * the target, its rerun a no-op; site at 1.31.4 then only moves containerd's pause image. Last, a
+ * run with 0 changed and --check with 0 planned. MetalLB and Prometheus are not in the bundle yet (their images), so their
  * plays are skipped here.
  *
  * The runner's lab phase may cover several distros; this test runs on one of them
@@ -44,12 +49,14 @@ import { etcdBackupPlaybook } from '../../playbooks/etcd-backup.ts'
 import { etcdRestorePlaybook } from '../../playbooks/etcd-restore.ts'
 import { renewCertsPlaybook } from '../../playbooks/renew-certs.ts'
 import { resetPlaybook } from '../../playbooks/reset.ts'
+import { upgradePlaybook } from '../../playbooks/upgrade.ts'
 import { addNodePlaybook } from '../../playbooks/add-node.ts'
 import { etcdctlInContainer, parseMemberList } from '../../roles/kubernetes/etcd.ts'
 import { labConnect } from '../lab/connect.ts'
-import { clusterDistro } from '../lab/harness.ts'
+import { CLUSTER_VERSIONS, clusterDistro } from '../lab/harness.ts'
 
-const VERSION = '1.31.4'
+/** The seeds' versions: the cluster is built at FROM, lives its day-2 there, then is upgraded to TO. */
+const [FROM, TO] = CLUSTER_VERSIONS
 const { distro: wanted, skip } = clusterDistro()
 const name = `k8s${process.pid}`.slice(0, 12)
 const state = mkdtempSync(join(tmpdir(), 'kp-cluster-'))
@@ -129,11 +136,14 @@ if (skip) {
   test(`real cluster: skipped`, () => { console.log(`  skipped: ${skip}`) })
 } else {
   test.before(async () => {
-    const b = await buildBundle({ kubernetes: VERSION, log })
-    log(`bundle ${b.built ? 'built' : 'reused'}: ${b.dir} (${b.seconds.toFixed(0)} s)`)
+    for (const v of [FROM, TO]) {
+      const b = await buildBundle({ kubernetes: v, log })
+      log(`bundle ${b.built ? 'built' : 'reused'}: ${b.dir} (${b.seconds.toFixed(0)} s)`)
+    }
     lab = await labUp({ name, layout: 'seed001', distro: wanted, kubernetes: true, log })
-    inventory = await loadInventory(lab.inventoryPath)
-    log(`lab ${name} up (${wanted}, kubernetes mode)`)
+    // kubernetes.version as a user's group_vars would set it (the lab's inventory leaves the default).
+    inventory = withExtraVars(await loadInventory(lab.inventoryPath), [`kubernetes.version=${FROM}`])
+    log(`lab ${name} up (${wanted}, kubernetes mode, Kubernetes ${FROM})`)
   })
   test.after(async () => {
     await master?.close().catch(() => {})
@@ -185,7 +195,7 @@ if (skip) {
   })
 
   test('seed 000: nginx on several workers, through a ClusterIP Service from another node and a NodePort from the lab bridge', async () => {
-    const b = await buildBundle({ kubernetes: VERSION })
+    const b = await buildBundle({ kubernetes: FROM })
     const img = b.manifest.images.find((i) => i.ref.startsWith(`${NGINX_IMAGE}:`))
     assert.ok(img, 'the bundle has the nginx image')
     const workers = ['lab5', 'lab6', 'lab7']
@@ -333,7 +343,7 @@ if (skip) {
       }
       log(`lab2 off: ${answered}/10 kubectl calls through HAProxy answered`)
       assert.ok(answered >= 5, `kubectl through HAProxy keeps answering with lab2 off (${answered}/10)`)
-      const b = await buildBundle({ kubernetes: VERSION })
+      const b = await buildBundle({ kubernetes: FROM })
       const img = b.manifest.images.find((i) => i.ref.startsWith(`${NGINX_IMAGE}:`))!
       await other.writeFile('/root/failover.yaml', `apiVersion: apps/v1
 kind: Deployment
@@ -367,6 +377,91 @@ spec:
     } finally {
       await other.close()
     }
+  })
+
+  test(`upgrade ${FROM} → ${TO}: masters one at a time, then workers, each drained and uncordoned; a Deployment behind a PodDisruptionBudget keeps serving`, async () => {
+    const b = await buildBundle({ kubernetes: TO })
+    const img = b.manifest.images.find((i) => i.ref.startsWith(`${NGINX_IMAGE}:`))!
+    for (const w of ['lab5', 'lab6', 'lab7']) {
+      const conn = await labConnect(lab, lab.hosts.findIndex((h) => h.name === w))
+      try { await runModule(conn, containerdImage, { ref: img.ref, digest: img.manifestDigest, archive: join(b.dir, img.path) }) } finally { await conn.close() }
+    }
+    await master.writeFile('/root/served.yaml', `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: served, namespace: default }
+spec:
+  replicas: 3
+  selector: { matchLabels: { app: served } }
+  template:
+    metadata: { labels: { app: served } }
+    spec:
+      topologySpreadConstraints:
+      - { maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: { matchLabels: { app: served } } }
+      containers:
+      - { name: nginx, image: "${img.ref}", imagePullPolicy: Never, readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 2 } }
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: served, namespace: default }
+spec: { minAvailable: 2, selector: { matchLabels: { app: served } } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: served, namespace: default }
+spec: { type: NodePort, selector: { app: served }, ports: [{ port: 80, targetPort: 80, nodePort: 30081 }] }
+`)
+    await kubectl('apply -f /root/served.yaml')
+    await kubectl('rollout status deploy/served --timeout=180s')
+    // Requests from this machine (the lab bridge) to the workers' NodePorts in turn, all through the upgrade.
+    const workers = lab.hosts.filter((h) => ['lab5', 'lab6', 'lab7'].includes(h.name))
+    for (const w of workers) assertLabAddress(w.address)
+    let sent = 0
+    let failed = 0
+    let upgrading = true
+    const probe = (async () => {
+      while (upgrading) {
+        const w = workers[sent % workers.length]!
+        sent++
+        try {
+          const res = await fetch(`http://${w.address}:30081/`, { signal: AbortSignal.timeout(3000) })
+          if (res.status !== 200) failed++
+          await res.arrayBuffer()
+        } catch { failed++ }
+        await new Promise((r) => setTimeout(r, 500))
+      }
+    })()
+    const target = withExtraVars(inventory, [`kubernetes_target=${TO}`])
+    let r: RunResult
+    try {
+      r = await runPlaybook(upgradePlaybook(), { inventory: target, connector: connectorFor(target, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
+    } finally {
+      upgrading = false
+      await probe
+    }
+    log(`upgrade: ${changes(r).length} changed; requests through the NodePorts during it: ${sent} sent, ${failed} failed`)
+    assert.equal(failures(r), [])
+    const order = r.results.filter((x) => x.status === 'changed' && /^Upgrade the (control plane|node)/.test(x.task)).map((x) => x.host)
+    assert.equal(order, ['lab2', 'lab3', 'lab4', 'lab5', 'lab6', 'lab7'], 'first master apply, the other masters, then the workers, one at a time')
+    assert.ok(sent > 0 && failed / sent < 0.1, `the Deployment kept serving: ${failed}/${sent} requests failed`)
+    await waitNodesReady(6)
+    const versions = await kubectl("get nodes -o jsonpath='{range .items[*]}{.status.nodeInfo.kubeletVersion}{\"\\n\"}{end}'")
+    assert.equal([...new Set(versions.split('\n').filter(Boolean))], [`v${TO}`], 'every kubelet at the target')
+    assert.match(await kubectl('version -o json'), new RegExp(`"serverVersion"[\\s\\S]*"gitVersion": "v${TO.replace(/\./g, '\\.')}"`))
+    assert.is((await kubectl('get nodes -o jsonpath={.items[*].spec.unschedulable}')).trim(), '', 'every node uncordoned')
+    const again = await runPlaybook(upgradePlaybook(), { inventory: target, connector: connectorFor(target, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
+    assert.equal(failures(again), [])
+    assert.equal(changes(again), [], 'the upgrade rerun changes nothing')
+    await kubectl('delete -f /root/served.yaml --wait=false')
+    // From here on the inventory says what the cluster runs.
+    inventory = withExtraVars(await loadInventory(lab.inventoryPath), [`kubernetes.version=${TO}`])
+  })
+
+  test(`after the upgrade, site with kubernetes.version ${TO} brings containerd's pause image along, then nothing is left to change`, async () => {
+    const r = await run()
+    assert.equal(failures(r), [])
+    const unexpected = changes(r).map((l) => l.split(': ')[0]!).filter((l) => !/ (Write containerd config\.toml|Restart containerd|Write the kubeadm configuration)$/.test(l))
+    assert.equal(unexpected, [], 'only the pause image in containerd config.toml (and the first master\'s kubeadm config file) follow the new version')
+    await waitNodesReady(6)
   })
 
   test('a second run reports 0 changed', async () => {
