@@ -24,8 +24,14 @@ test('upgrade preflight: target required, one minor at a time from kubernetes.ve
   assert.equal(upgradePreflight(inv({ kubernetes_target: '1.33.0', kubernetes: { version: '1.32.3' } })), [])
 })
 
+test("upgrade preflight with packageSource 'artifacts': the target's bundle must be there before anything is contacted", () => {
+  const errors = upgradePreflight(inv({ kubernetes_target: '1.32.0', kubernetes_target_artifacts_dir: '/nonexistent/kubeplay-bundle', kubernetes: { packageSource: 'artifacts', artifactsDir: '/nonexistent/current' } }))
+  assert.is(errors.length, 1)
+  assert.match(errors[0]!.message, /kubernetes_target: kubernetes\.artifactsDir: expected a kubeplay bundle for Kubernetes 1\.32\.0 in \/nonexistent\/kubeplay-bundle/)
+})
+
 test('upgrade: one kubelet-restart handler per node play, so the kubelet restarts once however many steps changed', () => {
-  for (const p of upgradePlaybook({ target: '1.32.0' }).plays.slice(1)) {
+  for (const p of upgradePlaybook({ target: '1.32.0' }).plays.filter((x) => x.name.startsWith('Upgrade the'))) {
     const handlers = new Set(flatten(p).flatMap((t) => (t.item.kind === 'task' ? t.item.notify ?? [] : [])).filter((h) => h.title === 'Restart the kubelet'))
     assert.is(handlers.size, 1, `${p.name}: ${handlers.size} distinct 'Restart the kubelet' handlers`)
   }
@@ -35,11 +41,13 @@ test('upgrade plays: first master, other masters serial 1, workers in batches', 
   const plans = planPlaybook(upgradePlaybook({ workersSerial: 2, target: '1.32.0' }), { inventory: inv() })
   assert.equal(plans.map((p) => [p.play.name, p.hosts, p.play.serial]), [
     ['Check the upgrade step', ['m1'], undefined],
+    ['Import the target images on the masters', ['m1', 'm2', 'm3'], undefined],
+    ['Import the target images on the workers', ['w1', 'w2', 'w3'], undefined],
     ['Upgrade the first control plane', ['m1'], undefined],
     ['Upgrade the other control planes', ['m2', 'm3'], 1],
     ['Upgrade the workers', ['w1', 'w2', 'w3'], 2],
   ])
-  const worker = flatten(upgradePlaybook().plays[3]!).map((t) => t.item.title)
+  const worker = flatten(upgradePlaybook().plays.find((p) => p.name === 'Upgrade the workers')!).map((t) => t.item.title)
   assert.ok(worker.indexOf('Drain the node (from the first master)') < worker.indexOf('Upgrade the node (kubeadm upgrade node)'))
   assert.ok(worker.indexOf('Upgrade the node (kubeadm upgrade node)') < worker.indexOf('Uncordon the node (from the first master)'))
 })
