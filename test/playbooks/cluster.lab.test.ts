@@ -47,6 +47,7 @@ import { site } from '../../playbooks/site.ts'
 import { verify } from '../../playbooks/verify.ts'
 import { etcdBackupPlaybook } from '../../playbooks/etcd-backup.ts'
 import { etcdRestorePlaybook } from '../../playbooks/etcd-restore.ts'
+import { etcdDefragPlaybook } from '../../playbooks/etcd-defrag.ts'
 import { renewCertsPlaybook } from '../../playbooks/renew-certs.ts'
 import { resetPlaybook } from '../../playbooks/reset.ts'
 import { upgradePlaybook } from '../../playbooks/upgrade.ts'
@@ -312,6 +313,21 @@ if (skip) {
     }
     await waitNodesReady(6)
     await kubectl('delete namespace restore-test --wait=false')
+  })
+
+  test('etcd-defrag (seed 004): one member at a time, database size before → after', async () => {
+    const r = await runPlaybook(etcdDefragPlaybook({ minFreeMb: 0 }), { inventory, connector: connectorFor(inventory, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
+    assert.equal(failures(r), [])
+    const rows = r.results.filter((x) => x.task.startsWith('Defragment this etcd member'))
+    assert.equal(rows.map((x) => x.host), ['lab2', 'lab3', 'lab4'])
+    for (const x of rows) log(`defrag ${x.host}: ${x.status}: ${x.reason}`)
+    const done = rows.filter((x) => x.status === 'changed')
+    assert.ok(done.length > 0, 'a member with free space was defragmented')
+    for (const x of done) {
+      const m = /database ([\d.]+) MiB, ([\d.]+) MiB in use: database ([\d.]+) MiB → ([\d.]+) MiB/.exec(x.reason ?? '')
+      assert.ok(m, x.reason)
+      assert.ok(Number(m[4]) <= Number(m[3]), `${x.host}: not larger after the defrag (${x.reason})`)
+    }
   })
 
   test('renew-certs: one master at a time, each serving its new certificate and healthy before the next', async () => {

@@ -7,6 +7,7 @@ import { pruneList, snapshotName, ETCDCTL_FLAGS, etcdBackupPlaybook } from '../.
 import { notReadyNodes, pendingLoadBalancers, unhealthyPods } from '../../playbooks/verify.ts'
 import { upgradePlaybook, upgradePreflight } from '../../playbooks/upgrade.ts'
 import { resetPlaybook } from '../../playbooks/reset.ts'
+import { parseEndpointStatus } from '../../playbooks/etcd-defrag.ts'
 import { etcdRestorePlaybook } from '../../playbooks/etcd-restore.ts'
 import { parseApiserverVersion } from '../../roles/kubernetes/lifecycle.ts'
 import { stubInventory } from '../helpers/stub.ts'
@@ -73,6 +74,12 @@ test('etcd backup: seed 001 etcdctl flags, sortable names, retention', () => {
   assert.equal(pruneList(names, 2), ['etcd-snapshot-20250101T000000Z.db'])
   assert.equal(pruneList(names, 5), [])
   assert.ok(playbookTags(etcdBackupPlaybook()).has('etcd-backup'))
+})
+
+test('etcd defrag: dbSize and dbSizeInUse read as text from endpoint status', () => {
+  const json = '[{"Endpoint":"https://127.0.0.1:2379","Status":{"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437,"revision":1234,"raft_term":3},"version":"3.5.15","dbSize":4063232,"leader":10276657743932975437,"raftIndex":2000,"raftTerm":3,"raftAppliedIndex":2000,"dbSizeInUse":2031616}}]'
+  assert.equal(parseEndpointStatus(json), { dbSize: 4063232, inUse: 2031616 })
+  assert.is(parseEndpointStatus('[]'), null)
 })
 
 test('verify parsers report each problem', () => {
