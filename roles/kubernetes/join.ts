@@ -160,7 +160,7 @@ export async function joinState(h: HostContext, controlPlane: boolean, masters: 
  * members (by name or by its peer URL) removed, so that the rejoin is not refused ("a Node with
  * name … and status Ready already exists") and etcd's member add finds no stale peer.
  */
-function forgetNodeValue(masters: string, node: string, etcd: { readonly peerUrl?: string } | undefined): HostValue<string> {
+export function forgetNodeValue(masters: string, node: string, etcd: { readonly peerUrl?: string } | undefined): HostValue<string> {
   return hostValue(`kubernetes.forget ${node}@${masters}[0]`, `${masters}[0]`, async (src) => {
     const self = (await src.run(sh`hostname`)).stdout.trim()
     if (self === node) throw new ModuleError('kubeadm', `${src.name}: refusing to forget the first master itself (${node})`)

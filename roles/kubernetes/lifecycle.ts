@@ -10,6 +10,11 @@ import { formatVersion, parseKubeVersion, type KubeVersion } from '../../lib/k8s
 
 export const APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml'
 
+/** `kubeadm reset -f` and what it leaves behind (CNI config, etcd data, kubeconfigs, kubeplay's own files). */
+export const KUBEADM_RESET = sh`kubeadm reset -f --cri-socket unix:///run/containerd/containerd.sock && rm -rf /etc/cni/net.d /var/lib/etcd /root/.kube/config /etc/kubernetes/kubeadm-config.yaml /etc/kubeplay/manifests`
+/** Exit 0 when kubeadm left anything on the node (kubeconfigs, certificates, static pods, etcd data). */
+export const KUBEADM_LEFTOVERS = sh`for f in /etc/kubernetes/kubelet.conf /etc/kubernetes/bootstrap-kubelet.conf /etc/kubernetes/admin.conf /etc/kubernetes/pki/ca.crt /var/lib/etcd/member /etc/kubernetes/manifests/*.yaml; do [ -e "$f" ] && exit 0; done; exit 1`
+
 /** Pure: the kube-apiserver image tag in its static pod manifest → the control plane's version. */
 export function parseApiserverVersion(manifest: string): KubeVersion | null {
   const m = /image:\s*\S*kube-apiserver:(v?\d+\.\d+\.\d+)\b/.exec(manifest)

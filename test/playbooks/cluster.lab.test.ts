@@ -50,6 +50,7 @@ import { etcdRestorePlaybook } from '../../playbooks/etcd-restore.ts'
 import { etcdDefragPlaybook } from '../../playbooks/etcd-defrag.ts'
 import { renewCertsPlaybook } from '../../playbooks/renew-certs.ts'
 import { resetPlaybook } from '../../playbooks/reset.ts'
+import { removeNodePlaybook } from '../../playbooks/remove-node.ts'
 import { upgradePlaybook } from '../../playbooks/upgrade.ts'
 import { addNodePlaybook } from '../../playbooks/add-node.ts'
 import { etcdctlInContainer, parseMemberList } from '../../roles/kubernetes/etcd.ts'
@@ -286,6 +287,26 @@ if (skip) {
     // The rejoin made a new admin.conf on lab4: its operator kubeconfig follows.
     assert.equal(changes(r).map((l) => l.split(': ')[0]), ['lab4 Join the control plane (kubeadm join --control-plane)', 'lab4 Give the operator the admin kubeconfig'])
     assert.match(r.results.find((x) => x.host === 'lab4' && x.status === 'changed')!.reason ?? '', /etcd has no member named lab4/)
+    const after = parseMemberList((await master.exec(etcdctlInContainer(['member', 'list', '-w', 'simple']))).stdout)
+    assert.equal(after.map((m) => `${m.name}:${m.started}`).sort(), ['lab2:true', 'lab3:true', 'lab4:true'])
+    await waitNodesReady(6)
+  })
+
+  test('remove-node lab4 (a master): drained, reset, its Node and etcd member gone, a rerun finds nothing; site joins it back as a control plane', async () => {
+    const inv = withExtraVars(inventory, ['confirm=yes', 'node=lab4'])
+    const remove = () => runPlaybook(removeNodePlaybook(), { inventory: inv, connector: connectorFor(inv, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
+    const r = await remove()
+    assert.equal(failures(r), [])
+    assert.equal(changes(r).map((l) => l.split(': ')[0]), ['lab4 Drain, reset and forget the node'])
+    assert.is((await kubectl('get node lab4 --ignore-not-found -o name')).trim(), '', 'the Node is gone')
+    const members = parseMemberList((await master.exec(etcdctlInContainer(['member', 'list', '-w', 'simple']))).stdout)
+    assert.equal(members.map((m) => m.name).sort(), ['lab2', 'lab3'], 'its etcd member is gone')
+    const again = await remove()
+    assert.equal(failures(again), [])
+    assert.equal(changes(again), [], 'remove-node again: nothing to do')
+    const back = await run()
+    assert.equal(failures(back), [])
+    assert.ok(changes(back).some((l) => l.startsWith('lab4 Join the control plane (kubeadm join --control-plane)')), changes(back).join('\n'))
     const after = parseMemberList((await master.exec(etcdctlInContainer(['member', 'list', '-w', 'simple']))).stdout)
     assert.equal(after.map((m) => `${m.name}:${m.started}`).sort(), ['lab2:true', 'lab3:true', 'lab4:true'])
     await waitNodesReady(6)

@@ -13,6 +13,7 @@ import { ConfigErrors } from '../../lib/errors.ts'
 import { inventoryFromSpec } from '../../lib/inventory/resolve.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
 import { etcdRestorePlaybook } from '../../playbooks/etcd-restore.ts'
+import { removeNodePlaybook } from '../../playbooks/remove-node.ts'
 import { resetPlaybook } from '../../playbooks/reset.ts'
 import { upgradePlaybook, upgradePreflight } from '../../playbooks/upgrade.ts'
 import { kubernetesPreflight } from '../../roles/kubernetes/index.ts'
@@ -52,6 +53,14 @@ test('reset and etcd-restore refuse without -e confirm=yes before connecting (a 
   await refusedUntouched(resetPlaybook(), seed001(), /confirm: expected -e confirm=yes/, 'lab7')
   await refusedUntouched(etcdRestorePlaybook(), seed001(), /confirm: expected -e confirm=yes/)
   await refusedUntouched(etcdRestorePlaybook(), withExtraVars(seed001(), ['confirm=no']), /confirm: expected -e confirm=yes.*found "no"/)
+})
+
+test('remove-node refuses before connecting: no -e node, the first master, a host outside the cluster, no confirmation', async () => {
+  const confirmed = (extra: string[]): Inventory => withExtraVars(seed001(), ['confirm=yes', ...extra])
+  await refusedUntouched(removeNodePlaybook(), confirmed([]), /node: expected -e node=<host>\[,<host>…\]: the inventory hosts to remove, found nothing/)
+  await refusedUntouched(removeNodePlaybook(), confirmed(['node=lab2']), /node: expected a node other than the first master/)
+  await refusedUntouched(removeNodePlaybook(), confirmed(['node=lab7,lab1']), /node: expected a host of the masters or workers group, found lab1/)
+  await refusedUntouched(removeNodePlaybook(), withExtraVars(seed001(), ['node=lab7']), /confirm: expected -e confirm=yes/)
 })
 
 test('three masters without a HAProxy host: a ConfigError found without any host', () => {
