@@ -135,7 +135,7 @@ export const kubernetesVarsSchema: Schema<Partial<KubernetesParams>> = object({
   apiServerExtraArgs: optional(record(string())),
   tokenTtl: optional(refine(string(), "a duration like '1h' or '30m'", (s) => /^\d+(s|m|h)$/.test(s))),
   preinstalledUpgradeArgv: optional(array(string())),
-}) as Schema<Partial<KubernetesParams>>
+}, { strict: true }) as Schema<Partial<KubernetesParams>>
 
 /** Defaults < `kubernetes:` vars < playbook params, validated as a whole. */
 export function mergeKubernetesSettings(fromVars: unknown, params: Partial<KubernetesParams>, where = 'kubernetes'): KubernetesParams {

@@ -8,6 +8,8 @@ import { joinArgv, parseCertificateKey, parseJoinCommand } from '../../lib/k8s/k
 import { kubeadmJoinDocument, renderKubeadmConfig, type KubeadmClusterModel } from '../../lib/k8s/kubeadm-render.ts'
 import { kubeadmApiVersion, packageVersion, parseKubeVersion, repoMinor, upgradeStep } from '../../lib/k8s/kubeadm-version.ts'
 import { stringify } from 'yaml'
+import { validate } from '../../lib/inventory/validate.ts'
+import { kubernetesVarsSchema } from '../../roles/kubernetes/settings.ts'
 import { clusterModel, kubernetesDefaults, mergeKubernetesSettings } from '../../roles/kubernetes/settings.ts'
 import { kubernetesRepository } from '../../roles/kubernetes/packages.ts'
 import { kubeadmConfigFor, kubernetesMaster } from '../../roles/kubernetes-master/index.ts'
@@ -135,6 +137,11 @@ test('every task carries the role name, kubernetes and k8s-master / k8s-worker t
     }
   }
   assert.is(kubernetesDefaults.podSubnet, '10.244.0.0/16')
+})
+
+test('kubernetes settings are strict: a typo is an unknown key with a suggestion, before any connection', () => {
+  const r = validate(kubernetesVarsSchema, { podSubent: '10.244.0.0/16' }, 'group_vars/k8s-cluster.yml', { key: 'kubernetes' })
+  assert.equal(r.errors.map((e) => e.message), ["group_vars/k8s-cluster.yml: kubernetes.podSubent: expected a known key (did you mean 'podSubnet'?), found an unknown key"])
 })
 
 test.run()
