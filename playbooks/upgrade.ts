@@ -26,6 +26,7 @@ import { aptRepository } from '../lib/modules/apt-repository.ts'
 import { command } from '../lib/modules/command.ts'
 import { systemdService } from '../lib/modules/systemd-service.ts'
 import { artifactsPreflight, targetBundleDir, upgradeArtifactTasks } from '../roles/kubernetes/artifacts.ts'
+import { kubeconfigFile } from '../roles/kubernetes/kubeconfig.ts'
 import { installedKubeadm, kubernetesRepository } from '../roles/kubernetes/packages.ts'
 import { mergeKubernetesSettings, type KubernetesParams } from '../roles/kubernetes/settings.ts'
 import { assertion, controlPlaneVersion, kubeletVersion, nodeName, onFirstMaster, sameVersion } from '../roles/kubernetes/lifecycle.ts'
@@ -182,7 +183,12 @@ function nodeUpgrade(o: UpgradeOptions, kind: 'apply' | 'node', controlPlane: bo
   // Drain first on every node (seed 003's order for workers; for masters kubeadm's docs drain a little
   // later, which only shortens the window): the drain guard reads the kubelet binary's version, which
   // the tool step changes, so it must come before it.
-  return [drain(o), ...toolTasks(o, 'kubeadm', restart, controlPlane), upgradeTask, ...toolTasks(o, 'kubelet', restart, controlPlane), flushHandlers(['always']), uncordon(o)]
+  // kubeadm renews a control plane's certificates while upgrading it, admin.conf included: the
+  // operator's copy follows, as after renew-certs.
+  const kubeconfig = controlPlane
+    ? [task('Refresh the operator kubeconfig', kubeconfigFile, (h) => ({ user: settingsOf(h, o).kubeconfigUser }), { tags: [...TAGS, 'kubeconfig'] })]
+    : []
+  return [drain(o), ...toolTasks(o, 'kubeadm', restart, controlPlane), upgradeTask, ...toolTasks(o, 'kubelet', restart, controlPlane), flushHandlers(['always']), ...kubeconfig, uncordon(o)]
 }
 
 function targetImages(o: UpgradeOptions, controlPlane: boolean): Item[] {
