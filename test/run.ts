@@ -12,7 +12,7 @@
  *
  * The real-cluster test needs the offline bundles of 1.30.14 and 1.31.4 (/var/cache/kubeplay-bundle):
  * they are built in the background from the start (about 20 + 15 min on 2 cores with cold Go caches;
- * reused in seconds afterwards) and awaited before the lab phase that runs that test.
+ * reused in seconds afterwards); that test runs last in its lab phase and waits for them itself.
  * KUBEPLAY_NO_PREBUILD=1 leaves the building to the test itself.
  */
 import { execFileSync, spawn } from 'node:child_process'
@@ -45,6 +45,8 @@ const all = walk(join(root, 'test')).map((p) => relative(root, p)).sort()
 const isLab = (p: string): boolean => p.endsWith('.lab.test.ts') || p.startsWith('test/lab/')
 const unit = all.filter((p) => !isLab(p))
 const lab = unitOnly ? [] : all.filter(isLab)
+const CLUSTER_TEST = 'test/playbooks/cluster.lab.test.ts'
+const clusterLast = [...lab.filter((f) => f !== CLUSTER_TEST), ...lab.filter((f) => f === CLUSTER_TEST)]
 
 function count(file: string, ok: number, bad: number, output: string): void {
   passed += ok
@@ -94,12 +96,14 @@ function ensureMachinePackages(): void {
 }
 
 /**
- * The real-cluster test needs the offline bundles of CLUSTER_VERSIONS: built in the background (at a
- * lower priority) while the unit files and the first lab phases run, awaited before the phase that
- * runs that test. Reused in 2 s when already built; a failure here is reported by the test itself.
+ * The real-cluster test needs the offline bundles of CLUSTER_VERSIONS (the first to build its
+ * cluster, the second only for the upgrade, half an hour later): built one after the other in the
+ * background, at a lower priority, from the start, while the unit files and the other lab files
+ * run. Builds are serialised machine-wide, so the test's own buildBundle waits for one in progress
+ * and reuses it. Reused in 2 s when already built; a failure here is reported by the test itself.
  */
 function prebuildBundles(): Promise<void> {
-  if (!lab.includes('test/playbooks/cluster.lab.test.ts') || process.env.KUBEPLAY_NO_PREBUILD) return Promise.resolve()
+  if (!lab.includes(CLUSTER_TEST) || process.env.KUBEPLAY_NO_PREBUILD) return Promise.resolve()
   const logFile = join(tmpdir(), `kubeplay-prebuild-${process.pid}.log`)
   console.log(`bundles ${CLUSTER_VERSIONS.join(', ')}: built in the background (log ${logFile})`)
   const t0 = Date.now()
@@ -146,9 +150,10 @@ async function main(): Promise<void> {
       try {
         await labUp({ name, hosts: 3, distro, log: (l) => console.log(`  lab: ${l}`) })
         console.log(`lab: up in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
-        // The real-cluster test (its own 7-host kubernetes-mode lab) runs once, on the last distro.
-        if (distro === clusterDistroOfRun) await bundles
-        await pool(lab, 1, { KUBEPLAY_TEST_LAB: name, KUBEPLAY_CLUSTER_DISTRO: clusterDistroOfRun })
+        // The real-cluster test (its own 7-host kubernetes-mode lab) runs once, on the last distro,
+        // after the phase's other files: the bundles it needs are still building meanwhile (its
+        // buildBundle waits for a build in progress, then reuses it).
+        await pool(clusterLast, 1, { KUBEPLAY_TEST_LAB: name, KUBEPLAY_CLUSTER_DISTRO: clusterDistroOfRun })
       } catch (e) {
         count(`lab ${distro}`, 0, 1, String(e instanceof Error ? e.stack : e))
         console.log(`FAIL lab ${distro}: ${e instanceof Error ? e.message : e}`)
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  await bundles
   if (failures.length) console.log(`\n${'='.repeat(30)} failures\n${failures.join(`\n${'-'.repeat(30)}\n`)}`)
   console.log(`\n${passed} passed, ${failed} failed${skippedTotal ? `, ${skippedTotal} skipped` : ''}`)
   process.exitCode = failed ? 1 : 0

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { aptInstall, run, tryRun } from '../lab/exec.ts'
+import { withLock } from '../lab/lock.ts'
 import { downloadDebs, unpackDebs } from './debs.ts'
 import { goBuild, moduleInfo } from './go-build.ts'
 import { BUNDLE_SCHEMA, MANIFEST_FILE, bundleCacheRoot, defaultBundleDir, readBundleManifest, verifyBundle, type BundleFile, type BundleFileKind, type BundleImage, type BundleManifest } from './manifest.ts'
@@ -69,19 +70,37 @@ async function ensureTools(log: (l: string) => void): Promise<void> {
   }
 }
 
+/** The intact bundle already in `dir` for these pins, or null (saying why it is rebuilt). */
+async function reusable(dir: string, pins: ReleasePins, log: (l: string) => void): Promise<BundleManifest | null> {
+  if (!existsSync(join(dir, MANIFEST_FILE))) return null
+  try {
+    const m = readBundleManifest(dir)
+    const bad = m.kubernetes === pins.kubernetes ? await verifyBundle(dir, m) : [`built for ${m.kubernetes}`]
+    if (bad.length === 0) return m
+    log(`existing bundle is not intact (${bad.slice(0, 3).join('; ')}): rebuilding`)
+  } catch (e) { log(`${(e as Error).message}: rebuilding`) }
+  return null
+}
+
+/**
+ * Builds the bundle, or reuses an intact one. Builds are serialised machine-wide (they share the
+ * work directory and both cores): a second caller waits, then reuses what the first one built.
+ */
 export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   const t0 = Date.now()
   const log = opts.log ?? (() => {})
   const pins = releasePins(opts.kubernetes)
   const dir = opts.outDir ?? defaultBundleDir(pins.kubernetes)
-  if (!opts.force && existsSync(join(dir, MANIFEST_FILE))) {
-    try {
-      const m = readBundleManifest(dir)
-      const bad = m.kubernetes === pins.kubernetes ? await verifyBundle(dir, m) : [`built for ${m.kubernetes}`]
-      if (bad.length === 0) return { dir, manifest: m, built: false, seconds: (Date.now() - t0) / 1000 }
-      log(`existing bundle is not intact (${bad.slice(0, 3).join('; ')}): rebuilding`)
-    } catch (e) { log(`${(e as Error).message}: rebuilding`) }
-  }
+  const ready = opts.force ? null : await reusable(dir, pins, () => {})
+  if (ready) return { dir, manifest: ready, built: false, seconds: (Date.now() - t0) / 1000 }
+  return withLock('bundle-build', async () => {
+    const now = opts.force ? null : await reusable(dir, pins, log)
+    if (now) return { dir, manifest: now, built: false, seconds: (Date.now() - t0) / 1000 }
+    return build(opts, pins, dir, t0, log)
+  }, 120 * 60_000)
+}
+
+async function build(opts: BuildOptions, pins: ReleasePins, dir: string, t0: number, log: (l: string) => void): Promise<BuildResult> {
   await ensureTools(log)
   rmSync(join(dir, MANIFEST_FILE), { force: true })
   const work = join(bundleCacheRoot(), 'work')
