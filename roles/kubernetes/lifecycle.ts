@@ -10,8 +10,13 @@ import { formatVersion, parseKubeVersion, type KubeVersion } from '../../lib/k8s
 
 export const APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml'
 
-/** `kubeadm reset -f` and what it leaves behind (CNI config, etcd data, kubeconfigs, kubeplay's own files). */
-export const KUBEADM_RESET = sh`kubeadm reset -f --cri-socket unix:///run/containerd/containerd.sock && rm -rf /etc/cni/net.d /var/lib/etcd /root/.kube/config /etc/kubernetes/kubeadm-config.yaml /etc/kubeplay/manifests`
+/**
+ * `kubeadm reset -f` and what it leaves behind, as its own output asks: CNI config and IPAM state,
+ * the CNI's interfaces (a rejoined node gets a new pod CIDR, and a `cni0` still holding the old one
+ * fails every pod sandbox: "cni0 already has an IP address different from …"), etcd data,
+ * kubeconfigs, kubeplay's own files.
+ */
+export const KUBEADM_RESET = sh`kubeadm reset -f --cri-socket unix:///run/containerd/containerd.sock && rm -rf /etc/cni/net.d /var/lib/cni /var/lib/etcd /root/.kube/config /etc/kubernetes/kubeadm-config.yaml /etc/kubeplay/manifests && for l in cni0 flannel.1; do if ip link show "$l" >/dev/null 2>&1; then ip link delete "$l"; fi; done`
 /** Exit 0 when kubeadm left anything on the node (kubeconfigs, certificates, static pods, etcd data). */
 export const KUBEADM_LEFTOVERS = sh`for f in /etc/kubernetes/kubelet.conf /etc/kubernetes/bootstrap-kubelet.conf /etc/kubernetes/admin.conf /etc/kubernetes/pki/ca.crt /var/lib/etcd/member /etc/kubernetes/manifests/*.yaml; do [ -e "$f" ] && exit 0; done; exit 1`
 
