@@ -112,17 +112,17 @@ function rmdirTree(dir: string): void {
 }
 
 /**
- * Stops one host: stop marker, SIGTERM nspawn (a clean poweroff), up to 10 s, then cgroup.kill;
- * unmounts the overlay and removes the cgroups. Safe on a host that is already gone.
+ * Halts one host: stop marker, SIGTERM to nspawn (systemd inside shuts down cleanly), up to
+ * `graceMs`, then SIGKILL to the supervisor and cgroup.kill for up to 5 s. True once nothing of it runs.
  */
-export async function stopHost(lab: string, host: string): Promise<void> {
+async function haltHost(lab: string, host: string, graceMs: number): Promise<boolean> {
   const f = hostFiles(lab, host)
   if (existsSync(f.dir)) writeFileSync(f.stop, '')
   const np = nspawnPid(lab, host)
   if (np) { try { process.kill(np, 'SIGTERM') } catch { /* gone */ } }
-  const t0 = Date.now()
   const busy = (): boolean => supervisorPid(lab, host) !== null || cgroupPids(lab, host).length > 0
-  while (busy() && Date.now() - t0 < 10_000) await sleep(100)
+  const t0 = Date.now()
+  while (busy() && Date.now() - t0 < graceMs) await sleep(100)
   if (busy()) {
     const sp = supervisorPid(lab, host)
     if (sp) { try { process.kill(sp, 'SIGKILL') } catch { /* gone */ } }
@@ -130,6 +130,16 @@ export async function stopHost(lab: string, host: string): Promise<void> {
     const t1 = Date.now()
     while (busy() && Date.now() - t1 < 5_000) await sleep(100)
   }
+  return !busy()
+}
+
+/**
+ * Stops one host: halted (10 s grace), then the overlay unmounted and the cgroups removed. Safe on a
+ * host that is already gone.
+ */
+export async function stopHost(lab: string, host: string): Promise<void> {
+  const f = hostFiles(lab, host)
+  await haltHost(lab, host, 10_000)
   if (isMounted(f.root) && !(await tryRun('umount', [f.root]))) await run('umount', ['-l', f.root])
   for (const c of hostCgroups(lab, host)) rmdirTree(c)
   const m = machineName(lab, host)
@@ -137,26 +147,12 @@ export async function stopHost(lab: string, host: string): Promise<void> {
 }
 
 /**
- * Powers one host off the way a power button does (stop marker, SIGTERM to nspawn: systemd inside
- * shuts down cleanly; after 30 s the cgroup is killed) and keeps everything a power-on needs: its
- * root overlay, its containerd dir, its cgroups. `bootHost` + `waitHost` power it on again.
+ * Powers one host off the way a power button does (halted with 30 s grace) and keeps everything a
+ * power-on needs: its root overlay, its containerd dir, its cgroups. `bootHost` + `waitHost` power
+ * it on again.
  */
 export async function powerOffHost(lab: string, host: string): Promise<void> {
-  const f = hostFiles(lab, host)
-  writeFileSync(f.stop, '')
-  const np = nspawnPid(lab, host)
-  if (np) { try { process.kill(np, 'SIGTERM') } catch { /* gone */ } }
-  const t0 = Date.now()
-  const busy = (): boolean => supervisorPid(lab, host) !== null || cgroupPids(lab, host).length > 0
-  while (busy() && Date.now() - t0 < 30_000) await sleep(200)
-  if (busy()) {
-    const sp = supervisorPid(lab, host)
-    if (sp) { try { process.kill(sp, 'SIGKILL') } catch { /* gone */ } }
-    for (const c of hostCgroups(lab, host)) if (existsSync(join(c, 'cgroup.kill'))) writeFileSync(join(c, 'cgroup.kill'), '1')
-    const t1 = Date.now()
-    while (busy() && Date.now() - t1 < 5_000) await sleep(100)
-    if (busy()) throw new Error(`${lab}/${host}: still running after power-off`)
-  }
+  if (!(await haltHost(lab, host, 30_000))) throw new Error(`${lab}/${host}: still running after power-off`)
 }
 
 /** Removes the lab's cgroup parents once its hosts are gone. */
