@@ -42,3 +42,26 @@ export function generatedSecret(name: string, stateDir = process.env.KUBEPLAY_ST
   renameSync(tmp, file)
   return new Secret(value, name)
 }
+
+/**
+ * Kubeplay's convention for vars from files and `-e`: string values of keys ending in `password`,
+ * `passwd`, `passphrase` or `token` (`haproxy_stats_password`, `statsPassword`, `joinToken`), in
+ * `_pass`/`Pass` (`ansible_become_pass`), or containing `secret`, become `Secret` (shown as ***), at
+ * any depth. YAML cannot say "this is secret"; the name can.
+ */
+export function isSecretVarName(name: string): boolean {
+  return /(password|passwd|passphrase|token)$|secret|_pass$/i.test(name) || /[a-z]Pass$/.test(name)
+}
+
+/**
+ * Pure: text echoed in an error (an INI line, a bad value) with the value of every secret-like
+ * assignment in it (`ansible_become_password="…`, `stats_password: …`) replaced by `***`, up to the
+ * end of the text: a line that failed to parse has no reliable end of value.
+ */
+export function redactAssignments(text: string): string {
+  const re = /([A-Za-z_][\w.-]*)(\s*[=:]\s*)/g
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (isSecretVarName(m[1]!)) return `${text.slice(0, m.index + m[0].length)}***`
+  }
+  return text
+}

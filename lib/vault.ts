@@ -107,9 +107,13 @@ export function vaultPassword(file?: string, env: NodeJS.ProcessEnv = process.en
   return new Secret(pw, 'vault password')
 }
 
-/** Secret-wraps every string of a decrypted vault file: whatever someone encrypted stays masked. */
+/**
+ * Secret-wraps every string of a decrypted vault file: whatever someone encrypted stays masked.
+ * Numbers keep their type (a vaulted port is still a number) but their text is masked in output.
+ */
 export function secretLeaves<T>(value: T, label: string): T {
   if (typeof value === 'string') return new Secret(value, label) as T
+  if (typeof value === 'number' || typeof value === 'bigint') { void new Secret(String(value), label); return value }
   if (Array.isArray(value)) return value.map((v) => secretLeaves(v, label)) as T
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, secretLeaves(v, k)])) as T

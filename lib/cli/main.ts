@@ -17,6 +17,7 @@ import { planPlaybook, playbookTags, runPlaybook } from '../engine/run.ts'
 import type { Playbook } from '../engine/task.ts'
 import { playbookVarsSchema } from '../engine/vars.ts'
 import { ConfigError, ConfigErrors, KubeplayError } from '../errors.ts'
+import { wrapSecretVars } from '../inventory/group-vars.ts'
 import { loadInventory } from '../inventory/load.ts'
 import { selectHosts } from '../inventory/pattern.ts'
 import { vaultPassword } from '../vault.ts'
@@ -67,7 +68,7 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
     }
   } catch (e) {
     if (e instanceof ConfigError || e instanceof ConfigErrors) {
-      err(`kubeplay: invalid input, nothing was contacted:\n${e.message}`)
+      err(mask(`kubeplay: invalid input, nothing was contacted:\n${e.message}`))
       return EXIT.invalidInput
     }
     throw e
@@ -93,7 +94,7 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   const recorder = runRecorder(o.stateDir)
-  const rerunHint = `${rerunCommand(argv)} --retry`
+  const rerunHint = mask(`${rerunCommand(argv)} --retry`)
   const lockDir = resolve(o.stateDir, 'locks')
   let result: RunResult
   try {
@@ -196,11 +197,14 @@ export function withExtraVars(inv: Inventory, specs: readonly string[]): Invento
         throw new ConfigError(file, '--extra-vars', 'a readable YAML or JSON file', (e as Error).message)
       }
       if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(file, '--extra-vars', 'a mapping of vars', typeof data)
-      Object.assign(extra, data)
+      Object.assign(extra, wrapSecretVars(data))
     } else {
       const eq = s.indexOf('=')
       if (eq < 1) throw new ConfigError('command line', '--extra-vars', 'KEY=VALUE or @file.yml', `'${s}'`)
-      extra[s.slice(0, eq)] = s.slice(eq + 1)
+      const key = s.slice(0, eq)
+      // `-e haproxy.statsPassword=…`: a secret-like name makes the value a Secret, masked in the
+      // console, the run record, last-run.json and the printed rerun command.
+      extra[key] = wrapSecretVars(s.slice(eq + 1), key.split('.').pop())
     }
   }
   const hosts = new Map([...inv.hosts].map(([n, h]) => [n, { ...h, vars: mergeExtra(h.vars, extra) }]))

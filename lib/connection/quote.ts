@@ -19,6 +19,7 @@ export class Secret {
     this.#value = value
     if (value.length > 0 && !known.has(value)) {
       known.add(value)
+      for (const f of derivedForms(value)) known.add(f)
       sortedKnown = [...known].sort((a, b) => b.length - a.length)
     }
   }
@@ -27,6 +28,35 @@ export class Secret {
   toString(): string { return MASK }
   toJSON(): string { return MASK }
   [inspect.custom](): string { return `Secret(${MASK})` }
+}
+
+/**
+ * Pure: the forms a secret takes once something transforms it, so that masking holds by
+ * construction rather than case by case: JSON-escaped (JavaScript's; Go's, which also escapes
+ * `<>&`; each with everything beyond ASCII as `\\uXXXX`, as Python's json.dumps writes it), inside
+ * shell single quotes (`'\\''`), YAML single-quoted (`''`), HTML-escaped (Handlebars' `{{…}}`),
+ * URL-encoded, base64 and base64url of the value with and without a trailing newline (a Kubernetes
+ * Secret's `data`, a kubeconfig's `*-data`), and each line of key material in a multi-line value (a
+ * PEM key indented into YAML: lines of 16+ characters without blanks). Forms shorter than 6
+ * characters are left out: they would mask ordinary words.
+ */
+export function derivedForms(value: string): string[] {
+  const json = JSON.stringify(value).slice(1, -1)
+  const goJson = json.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
+  const ascii = (j: string): string => j.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  const html = value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+    .replace(/'/g, '&#x27;').replace(/`/g, '&#x60;').replace(/=/g, '&#x3D;')
+  const forms = [
+    json, goJson, ascii(json), ascii(goJson), value.replace(/'/g, `'\\''`), value.replace(/'/g, "''"), html, html.replace(/&#x27;/g, '&#39;'),
+    encodeURIComponent(value),
+    ...[value, `${value}\n`].flatMap((v) => {
+      const b64 = Buffer.from(v, 'utf8').toString('base64')
+      return [b64, b64.replace(/=+$/, ''), Buffer.from(v, 'utf8').toString('base64url')]
+    }),
+    // Lines of key material (a PEM body): no blanks inside, long enough not to be ordinary words.
+    ...(value.includes('\n') ? value.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 16 && !/\s/.test(l)) : []),
+  ]
+  return [...new Set(forms)].filter((f) => f !== value && f.length >= SHORT)
 }
 
 /** Marks a value as secret. */

@@ -5,7 +5,11 @@
  */
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { mask } from '../connection/quote.ts'
 import type { Reporter, RunResult } from './results.ts'
+
+/** JSON with every string masked before it is escaped (a secret in argv, a message, a diff line). */
+const maskedJson = (obj: object, space?: number): string => JSON.stringify(obj, (_k, v: unknown) => (typeof v === 'string' ? mask(v) : v), space)
 
 export const RECORD_VERSION = 1
 
@@ -27,7 +31,7 @@ export function runRecorder(stateDir: string): Reporter & { readonly path: () =>
   let file: string | undefined
   let argv: readonly string[] | undefined
   const write = (obj: object): void => {
-    if (file) appendFileSync(file, `${JSON.stringify({ ...obj, at: Date.now() })}\n`)
+    if (file) appendFileSync(file, `${maskedJson({ ...obj, at: Date.now() })}\n`)
   }
   return {
     path: () => file,
@@ -56,7 +60,7 @@ export function runRecorder(stateDir: string): Reporter & { readonly path: () =>
         failedHosts: r.failedHosts, unreachableHosts: r.unreachableHosts, incompleteHosts: r.incompleteHosts, argv, aborted: r.aborted,
       }
       const tmp = join(stateDir, `.last-run.${process.pid}.tmp`)
-      writeFileSync(tmp, `${JSON.stringify(last, null, 2)}\n`)
+      writeFileSync(tmp, `${maskedJson(last, 2)}\n`)
       renameSync(tmp, join(stateDir, 'last-run.json'))
     },
   }

@@ -6,6 +6,7 @@
  */
 import { parseDocument } from 'yaml'
 import { ConfigError } from '../errors.ts'
+import { redactAssignments } from '../secrets.ts'
 import type { GroupSpec, HostSpec, InventorySpec, Vars } from './types.ts'
 import { shellSplit, splitAnsibleVars, type ConnectionFields } from './ansible-vars.ts'
 import { describe, joinKey } from './validate.ts'
@@ -117,7 +118,8 @@ export function parseAnsibleIni(text: string, file: string): Imported {
   const defined = new Set<string>(['all', 'ungrouped'])
   const pending: Array<{ name: string; line: number; kind: 'vars' | 'children'; of: string }> = []
   let section = { name: 'ungrouped', kind: 'hosts' as 'hosts' | 'vars' | 'children' }
-  const err = (n: number, expected: string, found: string): void => { errors.push(new ConfigError(file, `line ${n}`, expected, found)) }
+  // A line that does not parse is echoed with any secret-like value in it redacted.
+  const err = (n: number, expected: string, found: string): void => { errors.push(new ConfigError(file, `line ${n}`, expected, redactAssignments(found))) }
 
   text.split(/\r?\n/).forEach((rawLine, i) => {
     const n = i + 1

@@ -16,11 +16,14 @@ import { join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.ts'
 import { Secret } from '../connection/quote.ts'
+import { isSecretVarName } from '../secrets.ts'
 import type { Vars } from './types.ts'
 import { parseYaml } from './ansible.ts'
 import { splitAnsibleVars } from './ansible-vars.ts'
 import { describe, validate, type Schema } from './validate.ts'
 import { decryptInline, decryptVault, isVaultText, secretLeaves } from '../vault.ts'
+
+export { isSecretVarName }
 
 const EXTENSIONS = ['', '.json', '.yaml', '.yml', '.js', '.ts'] as const
 const VARS_FILE = /\.(json|ya?ml|js|ts)$/
@@ -33,15 +36,6 @@ export function varsFilesFor(dir: string, name: string): string[] {
     out.push(...readdirSync(sub).filter((f) => !f.startsWith('.') && VARS_FILE.test(f)).sort().map((f) => join(sub, f)))
   }
   return out
-}
-
-/**
- * Kubeplay's convention for vars from files: string values of keys named `*_password`, `*_pass`,
- * `*_passphrase`, `*_token`, `password`, `token`, or containing `secret`, become `Secret` (shown as
- * ***), at any depth. YAML cannot say "this is secret"; the name can.
- */
-export function isSecretVarName(name: string): boolean {
-  return /(_password|_passwd|_pass|_passphrase|_token)$|^(password|passphrase|token)$|secret/i.test(name)
 }
 
 export function wrapSecretVars<T>(value: T, key = ''): T {

@@ -73,16 +73,54 @@ function sealed(c: string | Buffer | Secret): string | Buffer | Secret | MaskedT
   return typeof c === 'string' && holdsSecret(c) ? new MaskedText(c) : c
 }
 
-/** Before/after for the report. Secret content masks the new text and hides the old one (it may hold an old secret). */
+/**
+ * Before/after for the report. Text holding secrets is shown masked on both sides. The old side may
+ * hold an old secret kubeplay no longer knows (a rotated password): an old line that differs from
+ * every new line but has the shape of a new line holding a secret (`stats auth admin:***`) gets the
+ * same slots masked. A whole Secret's old content stays hidden.
+ */
 function diffOf(path: string, current: FileContent | null, desired: string | Buffer | Secret): FileDiff {
   const after = bytesOf(desired)
   const secretish = holdsSecret(desired)
   const before = current?.content ?? null
+  const newText = textOf(after)
   return {
     path,
-    before: before === null ? null : secretish ? '[hidden: the new content is secret]' : shownContent(before, false),
+    before: before === null ? null
+      : isSecret(desired) ? '[hidden: the new content is secret]'
+      : secretish && newText !== null && textOf(before) !== null ? maskOldSide(textOf(before)!, newText)
+      : shownContent(before, secretish),
     after: shownContent(after, secretish),
   }
+}
+
+const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** Pure: the old text with known secrets masked, and the secret slots of the new text's lines masked in changed old lines. */
+export function maskOldSide(oldText: string, newText: string): string {
+  const newLines = new Set(newText.split('\n'))
+  const shapes: RegExp[] = []
+  for (const line of newLines) {
+    const masked = mask(line)
+    if (masked === line) continue
+    shapes.push(new RegExp(`^${masked.split('***').map(reEscape).join('(.*?)')}$`, 'sd'))
+  }
+  return oldText.split('\n').map((line) => {
+    if (newLines.has(line)) return mask(line)
+    for (const re of shapes) {
+      const m = re.exec(line)
+      if (!m) continue
+      // Rebuild the line with each captured slot (what stood where the new line has a secret) masked.
+      let out = ''
+      let at = 0
+      for (const [start, end] of m.indices!.slice(1) as [number, number][]) {
+        out += `${line.slice(at, start)}***`
+        at = end
+      }
+      return mask(out + line.slice(at))
+    }
+    return mask(line)
+  }).join('\n')
 }
 
 export function validateContentParams(module: string, p: Omit<ContentFileParams, 'content'>): { path: string; attrs: FileAttrs } {

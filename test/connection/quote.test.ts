@@ -3,7 +3,7 @@ import { inspect } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { LocalConnection } from '../../lib/connection/local.ts'
-import { joinCommands, mask, quote, raw, secret, sh } from '../../lib/connection/quote.ts'
+import { derivedForms, joinCommands, mask, quote, raw, secret, sh } from '../../lib/connection/quote.ts'
 import { HOSTILE } from './hostile.ts'
 
 const local = new LocalConnection()
@@ -78,6 +78,32 @@ test('mask: long secrets everywhere, short secrets only as whole words', () => {
   assert.is(mask('token=Sup3r-s3cret-value;x=prefixSup3r-s3cret-valuesuffix'), 'token=***;x=prefix***suffix')
   assert.is(mask('pw ab1, tab1e stays, cab1n stays, (ab1)'), 'pw ***, tab1e stays, cab1n stays, (***)')
   assert.is(mask('a.b*c literal'), 'a.b*c literal')
+})
+
+test('mask by construction: every transformed form of a hostile secret is masked (JSON, Python JSON, shell-quoted, YAML, HTML, URL, base64, key lines)', () => {
+  for (const [name, v] of HOSTILE) {
+    const value = `Kp-${name.length}-${v}-tail`
+    secret(value)
+    const py = JSON.stringify(value).slice(1, -1).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    const forms: Record<string, string> = {
+      raw: value, json: JSON.stringify(value), python: `"${py}"`, shell: quote(value), yaml: `'${value.replace(/'/g, "''")}'`,
+      url: encodeURIComponent(value), base64: Buffer.from(value).toString('base64'), base64nl: Buffer.from(`${value}\n`).toString('base64'),
+      html: value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;').replace(/`/g, '&#x60;').replace(/=/g, '&#x3D;'),
+    }
+    for (const [kind, form] of Object.entries(forms)) {
+      const out = mask(`before ${form} after`)
+      assert.ok(!out.includes(value) && !out.includes(form.replace(/^["']|["']$/g, '')), `${name} as ${kind}: ${out}`)
+    }
+  }
+})
+
+test('derived forms: lines of key material count, ordinary lines and short forms do not', () => {
+  const pem = '-----BEGIN KEY-----\nQUJDREVGR0hJSktMTU5PUFFSU1RVVldY\nshort\napiVersion: v1\n-----END KEY-----'
+  const forms = derivedForms(pem)
+  assert.ok(forms.includes('QUJDREVGR0hJSktMTU5PUFFSU1RVVldY'))
+  assert.not.ok(forms.includes('short'))
+  assert.not.ok(forms.includes('apiVersion: v1'), 'a line with blanks is not key material')
+  assert.ok(derivedForms('ab').every((f) => f.length >= 6))
 })
 
 test.run()

@@ -86,8 +86,9 @@ test('typed .ts group vars pass through the same schema', async () => {
 })
 
 test('secret naming convention', () => {
-  for (const n of ['grafana_admin_password', 'ansible_become_pass', 'kubeadm_token', 'my_secret_key', 'SECRET', 'token']) assert.ok(isSecretVarName(n), n)
-  for (const n of ['password_file', 'token_ttl_hours', 'passthrough', 'kubernetes_version']) assert.not.ok(isSecretVarName(n), n)
+  for (const n of ['grafana_admin_password', 'ansible_become_pass', 'kubeadm_token', 'my_secret_key', 'SECRET', 'token',
+    'statsPassword', 'grafanaAdminPassword', 'joinToken', 'becomePass', 'ssh_passphrase']) assert.ok(isSecretVarName(n), n)
+  for (const n of ['password_file', 'token_ttl_hours', 'passthrough', 'kubernetes_version', 'bypass', 'compass', 'tokenTtl']) assert.not.ok(isSecretVarName(n), n)
 })
 
 test.run()

@@ -92,6 +92,20 @@ export function copySuite(test: Test, env: EnvRef): void {
     assert.is((await e.conn.readFile(path))?.toString(), token.reveal())
   })
 
+  test('text holding a secret: the diff shows the change with the secret masked, and an old secret in the same place masked too', async () => {
+    const e = env()
+    const path = pathIn(e)
+    await e.conn.writeFile(path, 'maxconn 100\nstats auth admin:Old-rotated-pw-123\n')
+    const pw = secret(`New-${Math.random()}-pw`)
+    const content = `maxconn 200\nstats auth admin:${pw.reveal()}\n`
+    const { first } = await proveIdempotent(e.conn, copy, { path, content }, { paths: [path] })
+    assert.ok(first.plan.changed)
+    const diff = first.plan.changed ? first.plan.diff! : null
+    assert.is(diff?.before, 'maxconn 100\nstats auth admin:***\n')
+    assert.is(diff?.after, 'maxconn 200\nstats auth admin:***\n')
+    assert.not.ok(JSON.stringify(first.plan).includes('Old-rotated') || JSON.stringify(first.plan).includes(pw.reveal()))
+  })
+
   test('binary content round-trips exactly and diffs as binary', async () => {
     const e = env()
     const path = pathIn(e)
