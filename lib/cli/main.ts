@@ -48,13 +48,17 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
   try {
     o = parseArgs(argv)
     if (o.help) { out(USAGE); return EXIT.ok }
+    // --retry replays the last run's selection (tags, skip-tags, limit, -e, --check) unless this
+    // command line says otherwise, and only against the inventory it ran on.
+    const replay = o.retry ? retrySelection(o, pb.name) : undefined
+    if (replay) { o = replay.options; if (replay.note) out(replay.note) }
     const vault = vaultPassword(o.vaultPasswordFile)
     inventory = withExtraVars(await loadInventory(o.inventory ?? 'lab', { schema: playbookVarsSchema(pb), vaultPassword: vault }), o.extraVars)
     limit = o.limit
     if (o.retry) {
       const retry = retryPlan(o.stateDir, pb.name, o.check, inventory, o.limit)
       out(retry.message)
-      if (retry.hosts.length === 0) return EXIT.ok
+      if (retry.hosts.length === 0) return retry.left ? EXIT.failed : EXIT.ok
       limit = retry.hosts.join(':')
     }
     const plans = planPlaybook(pb, { inventory, tags: o.tags, skipTags: o.skipTags, limit, startAtTask: o.startAtTask })
@@ -155,11 +159,51 @@ function readLastRun(stateDir: string, playbook: string): { file: string; last: 
   return { file, last }
 }
 
+/** Pure: an inventory argument as a comparable path (`lab` and `lab:NAME` stay as they are). */
+const inventoryKey = (src: string | undefined): string => (!src || src === 'lab' || src.startsWith('lab:') ? src ?? 'lab' : resolve(src))
+
+/**
+ * `--retry`: the options of this command line completed with the last run's selection — tags,
+ * skip-tags, limit, `-e` and `--check` that this command line does not set itself. Refuses a last
+ * run made against another inventory, and a last run's `-e` that held a secret (only its masked
+ * form is recorded) unless `-e` is given again.
+ */
+export function retrySelection(o: CliOptions, playbook: string): { options: CliOptions; note?: string } {
+  const { file, last } = readLastRun(o.stateDir, playbook)
+  if (!last.argv) return { options: o }
+  let before: CliOptions
+  try { before = parseArgs(last.argv) } catch { return { options: o } }
+  if (inventoryKey(before.inventory) !== inventoryKey(o.inventory)) {
+    throw new ConfigError(file, '--retry', `a last run against this inventory (${o.inventory ?? 'lab'})`, `run ${last.runId} against ${before.inventory ?? 'lab'}`)
+  }
+  const taken: string[] = []
+  const take = <K extends 'tags' | 'skipTags' | 'limit'>(k: K, flag: string): CliOptions[K] => {
+    if (o[k] !== undefined || before[k] === undefined) return o[k]
+    taken.push(`${flag} ${Array.isArray(before[k]) ? (before[k] as string[]).join(',') : before[k]}`)
+    return before[k]
+  }
+  const tags = take('tags', '--tags')
+  const skipTags = take('skipTags', '--skip-tags')
+  const limit = take('limit', '--limit')
+  let extraVars = o.extraVars
+  if (!extraVars.length && before.extraVars.length) {
+    const secret = before.extraVars.find((e) => e.includes('***'))
+    if (secret) throw new ConfigError(file, '--retry', `-e given again (run ${last.runId} had -e values holding secrets, recorded masked)`, `-e ${secret}`)
+    extraVars = before.extraVars
+    taken.push(...extraVars.map((e) => `-e ${e}`))
+  }
+  const check = o.check || before.check
+  if (check && !o.check) taken.push('--check')
+  const options: CliOptions = { ...o, tags, skipTags, limit, extraVars, check }
+  return { options, ...(taken.length ? { note: `--retry: as run ${last.runId}: ${taken.join(' ')}` } : {}) }
+}
+
 /**
  * `--retry`: the last run's failed, unreachable and unfinished hosts that are still in the inventory,
- * intersected with `--limit`, and a line saying which and why.
+ * intersected with `--limit`, and a line saying which and why. `left`: hosts left to finish that
+ * this inventory or limit no longer selects (a retry that cannot finish them is not a success).
  */
-export function retryPlan(stateDir: string, playbook: string, checkMode: boolean, inv: Inventory, limit?: string): { hosts: string[]; message: string } {
+export function retryPlan(stateDir: string, playbook: string, checkMode: boolean, inv: Inventory, limit?: string): { hosts: string[]; message: string; left: number } {
   const { file, last } = readLastRun(stateDir, playbook)
   if (last.checkMode && !checkMode) {
     throw new ConfigError(file, '--retry', 'a last run that applied changes (the last one was --check)', `check run ${last.runId}`)
@@ -174,9 +218,9 @@ export function retryPlan(stateDir: string, playbook: string, checkMode: boolean
   const notes = [gone.length ? `; not in the inventory any more: ${gone.join(', ')}` : '',
     allowed ? `; --limit ${limit} keeps ${hosts.length} of ${why.size}` : ''].join('')
   if (hosts.length === 0) {
-    return { hosts, message: `nothing to retry: run ${last.runId} left ${why.size ? `${why.size} host(s), none selected${notes}` : 'no failed, unreachable or unfinished hosts'}` }
+    return { hosts, left: why.size, message: `nothing to retry: run ${last.runId} left ${why.size ? `${why.size} host(s), none selected${notes}` : 'no failed, unreachable or unfinished hosts'}` }
   }
-  return { hosts, message: `--retry: rerunning ${hosts.length} host(s) of run ${last.runId}: ${hosts.map((h) => `${h} (${why.get(h)})`).join(', ')}${notes}` }
+  return { hosts, left: why.size - hosts.length, message: `--retry: rerunning ${hosts.length} host(s) of run ${last.runId}: ${hosts.map((h) => `${h} (${why.get(h)})`).join(', ')}${notes}` }
 }
 
 /** The command line that reruns this one with --retry: copy-pasteable from the same directory. */

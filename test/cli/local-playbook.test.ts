@@ -98,6 +98,39 @@ test('invalid input exits 4 and names the problem; a failed host exits 2 and the
   assert.match(retry.out, /changed=4/)
 })
 
+test('--retry replays the last run\'s selection (skip-tags, -e) unless told otherwise; another inventory or a secret -e is refused', async () => {
+  const root = mkdtempSync(join(work, 'r-'))
+  writeFileSync(join(root, 'etc'), 'a file where a directory should be')
+  const failed = await cli(root, '--skip-tags', 'sysctl', '-e', 'port=9090')
+  assert.is(failed.code, EXIT.failed, failed.out)
+  rmSync(join(root, 'etc'))
+  const retry = await cli(root, '--retry')
+  assert.is(retry.code, EXIT.ok, retry.out)
+  assert.match(retry.out, /--retry: as run \S+: --skip-tags sysctl -e port=9090/, retry.out)
+  assert.match(retry.out, /changed=3/, 'the sysctl task stayed skipped')
+  assert.not.ok(existsSync(join(root, 'sysctl.conf')))
+  assert.is(readFileSync(join(root, 'etc/app.conf'), 'utf8'), 'name=node1\nport=9090\n', '-e replayed')
+  // Against another inventory: refused, not "nothing to retry".
+  const other = join(work, 'other.json')
+  writeFileSync(other, JSON.stringify({ hosts: { node1: { connection: 'local' } } }))
+  const lines: string[] = []
+  const code = await runCli(site(root), ['-i', other, '--state-dir', state, '--retry'], { out: (l) => lines.push(l), err: (l) => lines.push(l) })
+  assert.is(code, EXIT.invalidInput, lines.join('\n'))
+  assert.match(lines.join('\n'), /--retry: expected a last run against this inventory/)
+  // A secret -e is recorded masked: --retry asks for it again instead of replaying ***.
+  rmSync(join(root, 'etc'), { force: true, recursive: true })
+  writeFileSync(join(root, 'etc'), 'a file again')
+  const withSecret = await cli(root, '-e', 'db_password=Hunter2-very-secret')
+  assert.is(withSecret.code, EXIT.failed)
+  assert.not.match(readFileSync(join(state, 'last-run.json'), 'utf8'), 'Hunter2-very-secret')
+  const refused = await cli(root, '--retry')
+  assert.is(refused.code, EXIT.invalidInput, refused.out)
+  assert.match(refused.out, '-e db_password=***')
+  rmSync(join(root, 'etc'))
+  const again = await cli(root, '--retry', '-e', 'db_password=Hunter2-very-secret')
+  assert.is(again.code, EXIT.ok, again.out)
+})
+
 test('-e sets vars, dotted keys set one setting inside a mapping', () => {
   const inv = { source: 't', groups: new Map(), hosts: new Map([['h', { name: 'h', groups: ['all'], vars: { haproxy: { statsUser: 'admin', statsPort: 8404 } },
     connection: { address: 'h', port: 22, user: 'root', become: false, connection: 'local' as const } }]]) }
