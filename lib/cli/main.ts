@@ -32,10 +32,24 @@ const KUBEPLAY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', 
 export function main(moduleUrl: string, pb: Playbook): void {
   const script = process.argv[1] ? resolve(process.argv[1]) : ''
   if (script !== fileURLToPath(moduleUrl)) return
+  survivesClosedPipes()
   runCli(pb).then((code) => { process.exitCode = code }, (e) => {
     process.stderr.write(`kubeplay: internal error: ${mask(e instanceof Error ? e.stack ?? e.message : String(e))}\n`)
     process.exitCode = EXIT.internal
   })
+}
+
+/**
+ * `site.ts | head -40`: once the reader is gone, output is dropped and the run goes on to its end —
+ * every host finished, its record written and its lock released — instead of dying on EPIPE.
+ */
+function survivesClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e
+      stream.write = (() => true) as typeof stream.write
+    })
+  }
 }
 
 export async function runCli(pb: Playbook, argv: readonly string[] = process.argv.slice(2),
