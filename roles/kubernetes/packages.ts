@@ -4,7 +4,7 @@
  * mirror of the same layout, or preinstalled (checked only). Shared by master and worker roles.
  */
 import { sh } from '../../lib/connection/quote.ts'
-import { change, defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
+import { defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
 import { task, type Task } from '../../lib/engine/task.ts'
 import { ModuleError } from '../../lib/errors.ts'
 import { compareVersions, formatVersion, packageVersion, parseKubeVersion, repoMinor, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
@@ -54,14 +54,15 @@ export const kubernetesToolsCheck = defineModule<{ readonly model: ClusterModel 
     if (model.s.packageSource !== 'preinstalled') return noChange(have ? `kubeadm v${formatVersion(have)} installed` : 'kubeadm not installed yet')
     const missing: string[] = []
     for (const tool of KUBE_PACKAGES) if ((await host.exec(sh`command -v ${tool}`)).code !== 0) missing.push(tool)
-    if (missing.length && !host.checkMode) throw new ModuleError('kubernetes', `${host.name}: packageSource 'preinstalled': expected ${missing.join(', ')} on the PATH, found none`)
-    if (missing.length) return change(`${missing.join(', ')} missing (packageSource 'preinstalled': install them first)`)
-    if (have && compareVersions(have, want) !== 0 && !host.checkMode) {
+    // Nothing in kubeplay installs preinstalled tools: --check fails here as the real run would
+    // (a dry-run gate must tell "will fail" from "changes pending").
+    if (missing.length) throw new ModuleError('kubernetes', `${host.name}: packageSource 'preinstalled': expected ${missing.join(', ')} on the PATH, found none (install them first)`)
+    if (have && compareVersions(have, want) !== 0) {
       throw new ModuleError('kubernetes', `${host.name}: packageSource 'preinstalled': expected kubeadm v${formatVersion(want)}, found v${formatVersion(have)}`)
     }
     return noChange(`kubeadm, kubelet, kubectl preinstalled (kubeadm v${have ? formatVersion(have) : '?'})`)
   },
-  async apply() { /* check-only: a planned change here only reports missing tools in check mode */ },
+  async apply() { /* check-only: it never plans a change */ },
 })
 
 /** The package tasks; `tags` carry the role's tags through to every one. */

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mask, reveal } from '../../lib/connection/quote.ts'
@@ -11,7 +13,10 @@ import { stringify } from 'yaml'
 import { validate } from '../../lib/inventory/validate.ts'
 import { kubernetesVarsSchema } from '../../roles/kubernetes/settings.ts'
 import { clusterModel, kubernetesDefaults, mergeKubernetesSettings } from '../../roles/kubernetes/settings.ts'
-import { kubernetesRepository } from '../../roles/kubernetes/packages.ts'
+import { kubernetesRepository, kubernetesToolsCheck } from '../../roles/kubernetes/packages.ts'
+import { LocalConnection } from '../../lib/connection/local.ts'
+import type { Connection } from '../../lib/connection/types.ts'
+import { runModule } from '../../lib/engine/adhoc.ts'
 import { kubeadmConfigFor, kubernetesMaster } from '../../roles/kubernetes-master/index.ts'
 import { kubernetesWorker } from '../../roles/kubernetes-worker/index.ts'
 import { flatten, play } from '../../lib/engine/task.ts'
@@ -142,6 +147,21 @@ test('every task carries the role name, kubernetes and k8s-master / k8s-worker t
 test('kubernetes settings are strict: a typo is an unknown key with a suggestion, before any connection', () => {
   const r = validate(kubernetesVarsSchema, { podSubent: '10.244.0.0/16' }, 'group_vars/k8s-cluster.yml', { key: 'kubernetes' })
   assert.equal(r.errors.map((e) => e.message), ["group_vars/k8s-cluster.yml: kubernetes.podSubent: expected a known key (did you mean 'podSubnet'?), found an unknown key"])
+})
+
+test("packageSource 'preinstalled' with the tools missing: --check fails as the run would, instead of planning a change", async () => {
+  const inv = seed001()
+  const m = clusterModel(mergeKubernetesSettings({ version: '1.31.4', ...pre }, {}), inv)
+  // A PATH holding a shell and none of kubeadm, kubelet, kubectl.
+  const bin = mkdtempSync(join(tmpdir(), 'kp-nokube-'))
+  symlinkSync('/bin/sh', join(bin, 'sh'))
+  const conn = new LocalConnection()
+  const noTools = { ...conn, exec: (cmd: Parameters<Connection['exec']>[0], o?: Parameters<Connection['exec']>[1]) => conn.exec(cmd, { ...o, env: { ...o?.env, PATH: bin } }) } as Connection
+  for (const checkMode of [true, false]) {
+    const e = await runModule(noTools, kubernetesToolsCheck, { model: m }, { checkMode }).then(() => null, (x: Error) => x)
+    assert.ok(e, `checkMode ${checkMode}: fails`)
+    assert.match(e!.message, "packageSource 'preinstalled': expected kubeadm, kubelet, kubectl on the PATH, found none", e!.message)
+  }
 })
 
 test.run()
