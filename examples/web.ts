@@ -1,4 +1,4 @@
-// examples/web.ts — run with: npx tsx examples/web.ts -i inventory.ts --check --diff
+// examples/web.ts — run with an inventory that has a `web` group: npx tsx examples/web.ts -i hosts.ini --check --diff
 import { main, play, playbook, role, task, handler } from 'kubeplay'
 import { aptPackages, template, systemdService } from 'kubeplay/modules'
 import { common } from 'kubeplay/roles'

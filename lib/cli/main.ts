@@ -77,7 +77,7 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
     }
     const plans = planPlaybook(pb, { inventory, tags: o.tags, skipTags: o.skipTags, limit, startAtTask: o.startAtTask })
     if (o.listHosts || o.listTasks || o.listTags) {
-      for (const p of plans) {
+      for (const p of plans.filter((x) => x.tasks.length > 0)) {
         out(`play '${p.play.name}' (${p.hosts.length} hosts)${o.listHosts ? `: ${p.hosts.join(', ')}` : ''}`)
         if (o.listTasks) for (const t of p.tasks) out(`  ${t.item.title}  [${[...t.tags].join(', ')}]`)
       }

@@ -129,6 +129,14 @@ export function planPlaybook(pb: Playbook, o: Omit<RunOptions, 'connector'>): Pl
     }
   }
   if (problems.size) throw new ConfigErrors([...problems.values()])
+  // Like ansible-playbook: nothing to target is an error, not a quiet success.
+  const targeted = plans.filter((p) => p.tasks.length > 0)
+  if (targeted.length && targeted.every((p) => p.hosts.length === 0)) {
+    if (limit) throw new ConfigError('--limit', [o.limit!].flat().join(':'), `a pattern selecting hosts of the plays (${[...new Set(targeted.flatMap((p) => p.all))].join(', ') || 'none in the inventory'})`, 'none of them')
+    const unknown = [...new Set(targeted.flatMap((p) => p.unknown))]
+    throw new ConfigError(o.inventory.source, 'hosts', `hosts for the plays (${targeted.map((p) => `'${p.play.name}': ${[p.play.hosts].flat().join(':')}`).join('; ')})`,
+      o.inventory.hosts.size === 0 ? 'an empty inventory' : unknown.length ? `no host or group named ${unknown.map((n) => `'${n}'`).join(', ')}` : 'no host in those groups')
+  }
   return plans
 }
 
@@ -186,6 +194,8 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
   try {
     for (const [pi, { play, hosts: playHosts, tasks, unknown }] of plans.entries()) {
       if (aborted || interrupted()) break
+      // A play none of whose tasks are selected (--tags, --skip-tags) is not shown at all.
+      if (tasks.length === 0) continue
       const active = playHosts.filter((h) => !dead.has(h))
       reporter.playStart?.(play.name, active)
       for (const n of unknown) reporter.message?.('warn', null, `play '${play.name}': no host or group '${n}' in ${o.inventory.source}; skipped`)
@@ -193,7 +203,6 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
         reporter.message?.('info', null, `play '${play.name}': no hosts matched`)
         continue
       }
-      if (tasks.length === 0) continue
       for (const batch of batches(active, play.serial)) {
         if (aborted || interrupted()) break
         const b = new Batch()

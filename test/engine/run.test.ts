@@ -300,4 +300,28 @@ test('secrets never reach results', async () => {
   assert.match(text, 'auth failed with ***')
 })
 
+test('nothing to target is refused before connecting, like ansible-playbook: a --limit selecting none, a missing group, an empty inventory', async () => {
+  const { t } = setup()
+  const pb = playbook('pb', [play('web', { hosts: 'web', items: [t('a')] }), play('masters', { hosts: 'masters', items: [t('b')] })])
+  const refused = (o: Parameters<typeof planPlaybook>[1]): string => {
+    try { planPlaybook(pb, o); return 'accepted' } catch (e) { return (e as ConfigError).message }
+  }
+  assert.is(refused({ inventory: inv, limit: 'w1' }), '--limit: w1: expected a pattern selecting hosts of the plays (m1, m2, m3), found none of them')
+  assert.is(refused({ inventory: inv }), 'accepted', 'one play has hosts')
+  const onlyWeb = playbook('pb', [play('web', { hosts: 'web', items: [t('a')] })])
+  assert.throws(() => planPlaybook(onlyWeb, { inventory: inv }), /stub: hosts: expected hosts for the plays \('web': web\), found no host or group named 'web'/)
+  assert.throws(() => planPlaybook(onlyWeb, { inventory: stubInventory({}) }), /found an empty inventory/)
+})
+
+test('a play none of whose tasks is selected is not shown: no PLAY header, no unknown-group warning', async () => {
+  const { rec, t } = setup()
+  const pb = playbook('pb', [play('web', { hosts: 'web', items: [t('a', {}, { tags: ['web'] })] }), play('masters', { hosts: 'masters', items: [t('b', {}, { tags: ['k8s'] })] })])
+  const plays: string[] = []
+  const warnings: string[] = []
+  await runPlaybook(pb, { inventory: inv, connector: rec.connector, skipTags: ['web'],
+    reporter: { playStart: (p) => plays.push(p), message: (level, _h, text) => { if (level === 'warn') warnings.push(text) } } })
+  assert.equal(plays, ['masters'])
+  assert.equal(warnings, [])
+})
+
 test.run()
