@@ -5,14 +5,16 @@
  *   X (no extension, YAML) < X.json < X.yaml < X.yml < X.js < X.ts < X/* (sorted by name)
  * Directories, later winning: `group_vars/` beside the inventory < `group_vars/` of the project root
  * (cwd), as Ansible lets playbook-adjacent group_vars override inventory-adjacent ones.
- * Merging is shallow (Ansible's `hash_behaviour = replace`): a key set in a later file replaces the
- * whole value.
+ * Within one directory, the files of one group merge mapping by mapping; one setting given two
+ * different values by two files is an error naming both. A later directory overrides an earlier one
+ * leaf by leaf (mappings merge; lists and scalars replace). A file named almost like a group
+ * (`k8s_cluster.yml` for `k8s-cluster`) is an error rather than ignored.
  *
  * Precedence of the result across groups is resolve's job: all < parent groups < child groups < host,
  * and for one group, these files override the vars written inline in the inventory.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, resolve as resolvePath } from 'node:path'
+import { dirname, join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.ts'
 import { Secret } from '../connection/quote.ts'
@@ -124,6 +126,8 @@ export async function loadVarsFor(dirs: readonly string[], name: string, errors:
   opts: VarsLoadOptions = {}): Promise<Vars | undefined> {
   let merged: Vars | undefined
   for (const dir of dirs) {
+    let inDir: Vars | undefined
+    const setBy = new Map<string, string>()
     for (const file of varsFilesFor(dir, name)) {
       const raw = await readVarsFile(file, errors, opts)
       if (!raw) continue
@@ -134,10 +138,70 @@ export async function loadVarsFor(dirs: readonly string[], name: string, errors:
         errors.push(...r.errors)
         vars = (r.value as Vars | undefined) ?? {}
       }
-      merged = { ...merged, ...vars }
+      inDir = mergeFileVars(inDir ?? {}, vars, { file, group: name, setBy, errors })
     }
+    // A later directory overrides an earlier one leaf by leaf (mappings merge, the rest replaces).
+    if (inDir) merged = merged ? overrideVars(merged, inDir) : inDir
   }
   return merged
+}
+
+const isMapping = (v: unknown): v is Vars => !!v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype
+
+/** Pure: `b` over `a`, mappings key by key at every depth; anything else (lists, secrets) replaced. */
+export function overrideVars(a: Vars, b: Vars): Vars {
+  const out: Vars = { ...a }
+  for (const [k, v] of Object.entries(b)) out[k] = isMapping(out[k]) && isMapping(v) ? overrideVars(out[k] as Vars, v) : v
+  return out
+}
+
+const sameValue = (a: unknown, b: unknown): boolean => {
+  const plain = (v: unknown): unknown => (v instanceof Secret ? `secret:${v.reveal()}` : v)
+  return JSON.stringify(plain(a), (_k, v: unknown) => plain(v)) === JSON.stringify(plain(b), (_k, v: unknown) => plain(v))
+}
+
+/**
+ * One group's vars files in one directory (`haproxy.yml` beside `haproxy.ts`, `all/*.yml`): their
+ * mappings merge key by key; the same setting given two different values by two files is an error
+ * naming both, never a silent win of one file over the other.
+ */
+function mergeFileVars(into: Vars, vars: Vars, c: { file: string; group: string; setBy: Map<string, string>; errors: ConfigError[] }, prefix = ''): Vars {
+  const out: Vars = { ...into }
+  for (const [k, v] of Object.entries(vars)) {
+    const key = prefix ? `${prefix}.${k}` : k
+    if (isMapping(v) && (out[k] === undefined || isMapping(out[k]))) {
+      out[k] = mergeFileVars((out[k] as Vars | undefined) ?? {}, v, c, key)
+      continue
+    }
+    const other = c.setBy.get(key) ?? [...c.setBy].find(([p]) => p.startsWith(`${key}.`))?.[1]
+    if (out[k] !== undefined && other && !sameValue(out[k], v)) {
+      c.errors.push(new ConfigError(c.file, key, `one vars file of '${c.group}' in ${dirname(c.file)} setting it`,
+        `it set to another value in ${other} too (merge them into one file)`))
+    }
+    out[k] = v
+    c.setBy.set(key, c.file)
+  }
+  return out
+}
+
+/** Pure: `k8s_cluster` and `k8s-cluster` (and `K8s.Cluster`) compare equal. */
+const looseName = (n: string): string => n.toLowerCase().replace(/[-_.]/g, '')
+
+/**
+ * Vars files and directories in `dir` named almost like a group (or host) but not exactly
+ * (`group_vars/k8s_cluster.yml` for the group `k8s-cluster`): Ansible ignores them in silence,
+ * which loses every setting in them. Names far from every group are left alone (the project's
+ * group_vars/ may serve several inventories).
+ */
+export function nearMissVarsFiles(dir: string, names: readonly string[], errors: ConfigError[], kind: 'group' | 'host'): void {
+  const exact = new Set(names)
+  for (const entry of readdirSync(dir)) {
+    if (entry.startsWith('.')) continue
+    const base = entry.replace(VARS_FILE, '')
+    if (exact.has(base)) continue
+    const near = names.find((n) => looseName(n) === looseName(base))
+    if (near) errors.push(new ConfigError(join(dir, entry), '(file name)', `the name of a ${kind} of the inventory ('${near}')`, `'${base}', which matches no ${kind}: its vars would be ignored`))
+  }
 }
 
 /** `group_vars/` (or `host_vars/`) under each base directory that has one, duplicates removed. */
@@ -159,6 +223,7 @@ export async function loadAllVars(bases: readonly string[], kind: 'group_vars' |
   const dirs = varsDirs(bases, kind)
   const out: Record<string, Vars> = {}
   if (dirs.length === 0) return out
+  for (const d of dirs) nearMissVarsFiles(d, names, errors, kind === 'group_vars' ? 'group' : 'host')
   for (const n of names) {
     const v = await loadVarsFor(dirs, n, errors, opts)
     if (v) out[n] = v

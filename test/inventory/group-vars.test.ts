@@ -91,4 +91,47 @@ test('secret naming convention', () => {
   for (const n of ['password_file', 'token_ttl_hours', 'passthrough', 'kubernetes_version', 'bypass', 'compass', 'tokenTtl']) assert.not.ok(isSecretVarName(n), n)
 })
 
+test("one group's files merge mapping by mapping; the same setting with two values in two files is an error naming both", async () => {
+  const root = writeTree({
+    'hosts.ini': '[haproxy]\nlb1 ansible_host=10.0.0.1\n',
+    'group_vars/haproxy.yml': 'haproxy:\n  statsPort: 8405\n  ingress:\n    httpNodePort: 32000\n',
+    'group_vars/haproxy.ts': "export default { haproxy: { statsUser: 'admin', ingress: { enabled: true } } }\n",
+  })
+  const inv = await loadInventory(join(root, 'hosts.ini'), { cwd: root, env })
+  assert.equal(inv.hosts.get('lb1')!.vars.haproxy, { statsPort: 8405, statsUser: 'admin', ingress: { httpNodePort: 32000, enabled: true } })
+  const clash = writeTree({
+    'hosts.ini': '[haproxy]\nlb1 ansible_host=10.0.0.1\n',
+    'group_vars/haproxy.yml': 'haproxy:\n  statsUser: bob\n',
+    'group_vars/haproxy.ts': "export default { haproxy: { statsUser: 'admin' } }\n",
+  })
+  const errors = await configErrors(() => loadInventory(join(clash, 'hosts.ini'), { cwd: clash, env }))
+  assert.equal(errors.map((e) => e.message), [
+    `${join(clash, 'group_vars/haproxy.ts')}: haproxy.statsUser: expected one vars file of 'haproxy' in ${join(clash, 'group_vars')} setting it, found it set to another value in ${join(clash, 'group_vars/haproxy.yml')} too (merge them into one file)`,
+  ])
+})
+
+test('the project group_vars override the inventory-adjacent ones leaf by leaf', async () => {
+  const root = writeTree({
+    'inv/hosts.ini': '[k8s-cluster]\nn1 ansible_host=10.0.0.1\n',
+    'inv/group_vars/k8s-cluster.yml': 'containerd:\n  version: 1.7.24\n  systemdCgroup: false\n',
+    'group_vars/k8s-cluster.yml': 'containerd:\n  systemdCgroup: true\n',
+  })
+  const inv = await loadInventory(join(root, 'inv/hosts.ini'), { cwd: root, env })
+  assert.equal(inv.hosts.get('n1')!.vars.containerd, { version: '1.7.24', systemdCgroup: true })
+})
+
+test('a vars file named almost like a group (k8s_cluster.yml for k8s-cluster) is an error, not ignored', async () => {
+  const root = writeTree({
+    'hosts.ini': '[k8s-cluster]\nn1 ansible_host=10.0.0.1\n',
+    'group_vars/k8s_cluster.yml': 'x: 1\n',
+    'group_vars/other-inventory-group.yml': 'y: 2\n',
+    'host_vars/N1.yml': 'z: 3\n',
+  })
+  const errors = await configErrors(() => loadInventory(join(root, 'hosts.ini'), { cwd: root, env }))
+  assert.equal(errors.map((e) => e.message), [
+    `${join(root, 'group_vars/k8s_cluster.yml')}: (file name): expected the name of a group of the inventory ('k8s-cluster'), found 'k8s_cluster', which matches no group: its vars would be ignored`,
+    `${join(root, 'host_vars/N1.yml')}: (file name): expected the name of a host of the inventory ('n1'), found 'N1', which matches no host: its vars would be ignored`,
+  ])
+})
+
 test.run()
