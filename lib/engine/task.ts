@@ -67,6 +67,12 @@ export type Preflight = (inventory: Inventory, hosts: readonly string[]) => read
 export interface RoleVars {
   readonly key: string
   readonly schema: Schema<unknown>
+  /**
+   * Flat Ansible-style vars a migrating user writes for this role's settings (`kube_version` →
+   * `version`): refused with the setting to use, where Ansible would read them and kubeplay would
+   * silently not.
+   */
+  readonly ansibleNames?: Readonly<Record<string, string>>
 }
 
 export type Item = Task | FlushHandlers | Role

@@ -3,7 +3,7 @@
  * group_vars/haproxy.yml or `.ts`), so each role's slice is typed and validated on its own.
  * Precedence: role defaults < inventory/group/host vars < params given in the playbook < -e.
  */
-import { object, optional, type Schema } from '../inventory/validate.ts'
+import { describe, fail, object, optional, type Schema } from '../inventory/validate.ts'
 import type { HostContext } from './module.ts'
 import type { Item, Playbook, RoleVars } from './task.ts'
 
@@ -30,5 +30,15 @@ export function playbookVarsSchema(pb: Playbook): Schema<unknown> | undefined {
   }
   for (const p of pb.plays) walk(p.items)
   if (found.size === 0) return undefined
-  return object(Object.fromEntries([...found].map(([k, v]) => [k, optional(v.schema)])))
+  const flat = [...found.values()].flatMap((v) => Object.entries(v.ansibleNames ?? {}).map(([name, setting]) => [name, optional(movedTo(v.key, setting))] as const))
+  return object(Object.fromEntries([...flat, ...[...found].map(([k, v]) => [k, optional(v.schema)] as const)]))
+}
+
+/** A flat var that no role reads: always refused, naming the role setting that holds it in kubeplay. */
+function movedTo(key: string, setting: string): Schema<never> {
+  return {
+    expected: `${key}.${setting}`,
+    optional: true,
+    check: (v, k, ctx) => fail(ctx, k, `the ${key} role's setting ${key}: { ${setting}: … } (kubeplay reads one mapping per role; no role reads the flat var '${k.split('.').pop()}')`, describe(v)),
+  }
 }

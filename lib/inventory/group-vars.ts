@@ -94,7 +94,8 @@ export async function readVarsFile(file: string, errors: ConfigError[], opts: Pi
   }
   // `key: !vault |` values arrive as their vault text; whole vault files are secret throughout.
   const vars = decryptInline(data as Vars, file, opts.vaultPassword, errors)
-  return vaulted ? secretLeaves(vars, 'vault') : vars
+  // Secret-like names are Secrets from here on, so no error message can echo their value.
+  return vaulted ? secretLeaves(vars, 'vault') : wrapSecretVars(vars)
 }
 
 /** JSON.parse with the error as a ConfigError naming the line. */

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { ConfigError, ConfigErrors } from '../errors.ts'
 import type { Inventory, InventorySpec } from './types.ts'
 import { parseAnsibleIni, parseAnsibleYaml } from './ansible.ts'
-import { loadAllVars, parseJson, type VarsLoadOptions } from './group-vars.ts'
+import { loadAllVars, parseJson, wrapSecretVars, type VarsLoadOptions } from './group-vars.ts'
 import { resolveInventory, type ResolveOptions } from './resolve.ts'
 import { describe, joinKey, validate } from './validate.ts'
 import { decryptInline } from '../vault.ts'
@@ -128,7 +128,8 @@ export function keyFileProblem(path: string): string | null {
 /** Role vars written inline in the inventory (all, group and host `vars`) meet the same schemas as group_vars files. */
 function checkInlineVars(spec: InventorySpec, file: string, schema: NonNullable<LoadOptions['schema']>, errors: ConfigError[]): void {
   const check = (vars: unknown, key: string): void => {
-    if (vars && typeof vars === 'object') errors.push(...validate(schema, vars, file, { key, partial: true }).errors)
+    // Secret-like names wrapped first: no message may echo their value.
+    if (vars && typeof vars === 'object') errors.push(...validate(schema, wrapSecretVars(vars), file, { key, partial: true }).errors)
   }
   check(spec.vars, 'vars')
   for (const [g, group] of Object.entries(spec.groups ?? {})) check(group?.vars, joinKey(joinKey('groups', g), 'vars'))

@@ -49,7 +49,7 @@ export function describe(v: unknown): string {
   return 'an object'
 }
 
-const fail = (ctx: Ctx, key: string, expected: string, found: string): Invalid => {
+export const fail = (ctx: Ctx, key: string, expected: string, found: string): Invalid => {
   ctx.errors.push(new ConfigError(ctx.file, key || '(top level)', expected, found))
   return INVALID
 }

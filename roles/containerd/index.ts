@@ -149,5 +149,5 @@ export function containerd(params: Partial<ContainerdParams> = {}): Role {
     task('Start containerd at boot', systemdService, { name: 'containerd', enabled: true, state: 'started' as const }, { tags: ['service'] }),
     flushHandlers(),
     task('Check that containerd answers', containerdServer, { socket: SOCKET }, { tags: ['verify'] }),
-  ], { tags: [], vars: { key: 'containerd', schema: containerdVarsSchema } })
+  ], { tags: [], vars: { key: 'containerd', schema: containerdVarsSchema, ansibleNames: { containerd_version: 'version', containerd_systemd_cgroup: 'systemdCgroup' } } })
 }

@@ -15,7 +15,7 @@ import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
 import { renderTemplate, template } from '../../lib/modules/template.ts'
 import { readFileSync } from 'node:fs'
-import { haproxyModel, haproxyVarsSchema, mergeHaproxySettings, type HaproxyModel, type HaproxyParams } from './settings.ts'
+import { HAPROXY_ANSIBLE_NAMES, haproxyModel, haproxyVarsSchema, mergeHaproxySettings, type HaproxyModel, type HaproxyParams } from './settings.ts'
 
 export {
   apiEndpoint, haproxyDefaults, haproxyModel, haproxyVarsSchema, mergeHaproxySettings,
@@ -98,5 +98,5 @@ export function haproxy(params: Partial<HaproxyParams> = {}): Role {
     }),
     // The balancer is live when the role ends, not at the end of the play: later roles (kubeadm) use it.
     flushHandlers(),
-  ], { vars: { key: 'haproxy', schema: haproxyVarsSchema } })
+  ], { vars: { key: 'haproxy', schema: haproxyVarsSchema, ansibleNames: HAPROXY_ANSIBLE_NAMES } })
 }

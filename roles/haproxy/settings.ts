@@ -121,6 +121,11 @@ const authPass = secretWord('haproxy.keepalived.authPass',
   'a string or secret() of 6-8 printable characters without spaces, quotes, # or !',
   (v) => /^[!-~]{6,8}$/.test(v) && !/["'#!]/.test(v))
 
+/** Flat vars of Ansible setups → the haproxy setting that holds them here. */
+export const HAPROXY_ANSIBLE_NAMES: Readonly<Record<string, string>> = {
+  haproxy_stats_user: 'statsUser', haproxy_stats_password: 'statsPassword', haproxy_stats_port: 'statsPort',
+}
+
 export const haproxyVarsSchema = object({
   mastersGroup: optional(groupName()),
   workersGroup: optional(groupName()),

@@ -21,7 +21,7 @@ import { kubeadmInit } from '../kubernetes/init.ts'
 import { kubeadmJoin } from '../kubernetes/join.ts'
 import { kubeconfigFile } from '../kubernetes/kubeconfig.ts'
 import { packageTasks } from '../kubernetes/packages.ts'
-import { ipv4OrUndefined, kubernetesPreflight, kubernetesVarsSchema, type ClusterModel, type KubernetesParams } from '../kubernetes/settings.ts'
+import { ipv4OrUndefined, KUBERNETES_ANSIBLE_NAMES, kubernetesPreflight, kubernetesVarsSchema, type ClusterModel, type KubernetesParams } from '../kubernetes/settings.ts'
 
 export const KUBEADM_CONFIG = '/etc/kubernetes/kubeadm-config.yaml'
 export const MASTER_TAGS = ['kubernetes', 'k8s-master'] as const
@@ -71,5 +71,5 @@ export function kubernetesMaster(params: Partial<KubernetesParams> = {}): Role {
       { tags: ['cni', 'flannel'], when: (h) => flannel(h) && model(h).s.packageSource === 'artifacts', whenReason: "Flannel is applied once, from the first master (or packageSource is not 'artifacts')" }),
     applyManifest(FLANNEL, { transform: (text, h) => flannelManifest(text, model(h).s.podSubnet) },
       { tags: ['cni', 'flannel'], when: flannel, whenReason: 'Flannel is applied once, from the first master (or cni is none)' }),
-  ], { tags: [...MASTER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema }, preflight: (inv) => kubernetesPreflight(inv, params) })
+  ], { tags: [...MASTER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema, ansibleNames: KUBERNETES_ANSIBLE_NAMES }, preflight: (inv) => kubernetesPreflight(inv, params) })
 }

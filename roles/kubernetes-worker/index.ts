@@ -8,7 +8,7 @@ import { role, task, type Role } from '../../lib/engine/task.ts'
 import { checkedParams, kubernetesSettingsCheck, modelOf } from '../kubernetes/common.ts'
 import { kubeadmJoin } from '../kubernetes/join.ts'
 import { packageTasks } from '../kubernetes/packages.ts'
-import { kubernetesPreflight, kubernetesVarsSchema, type KubernetesParams } from '../kubernetes/settings.ts'
+import { KUBERNETES_ANSIBLE_NAMES, kubernetesPreflight, kubernetesVarsSchema, type KubernetesParams } from '../kubernetes/settings.ts'
 
 export const WORKER_TAGS = ['kubernetes', 'k8s-worker'] as const
 
@@ -19,5 +19,5 @@ export function kubernetesWorker(params: Partial<KubernetesParams> = {}): Role {
     task('Check the Kubernetes settings', kubernetesSettingsCheck, (h) => ({ model: model(h), host: h.name }), { withRole: true }),
     ...packageTasks(model, []),
     task('Join the cluster as a worker (kubeadm join)', kubeadmJoin, (h) => ({ model: model(h), controlPlane: false }), { tags: ['join'] }),
-  ], { tags: [...WORKER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema }, preflight: (inv) => kubernetesPreflight(inv, params) })
+  ], { tags: [...WORKER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema, ansibleNames: KUBERNETES_ANSIBLE_NAMES }, preflight: (inv) => kubernetesPreflight(inv, params) })
 }

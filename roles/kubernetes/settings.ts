@@ -109,6 +109,14 @@ const cidr = (): Schema<string> => custom('an IPv4 CIDR with no host bits set, l
 })
 const group = (): Schema<string> => refine(string(), 'an inventory group name', (s) => /^[\w.-]+$/.test(s))
 
+/** Flat vars of Ansible setups (the seeds', Kubespray's) → the kubernetes setting that holds them here. */
+export const KUBERNETES_ANSIBLE_NAMES: Readonly<Record<string, string>> = {
+  kube_version: 'version', kubernetes_version: 'version', k8s_version: 'version',
+  pod_network_cidr: 'podSubnet', pod_subnet: 'podSubnet', kube_pods_subnet: 'podSubnet',
+  service_cidr: 'serviceSubnet', service_subnet: 'serviceSubnet', kube_service_addresses: 'serviceSubnet',
+  control_plane_endpoint: 'controlPlaneEndpoint', cri_socket: 'criSocket', cluster_name: 'clusterName',
+}
+
 export const kubernetesVarsSchema: Schema<Partial<KubernetesParams>> = object({
   version: optional(custom('a Kubernetes release like 1.31.4', (v) => (typeof v === 'string' && /^v?1\.\d+\.\d+$/.test(v) ? v.replace(/^v/, '') : { error: 'a Kubernetes release like 1.31.4' }))),
   packageRevision: optional(refine(string(), "a Debian revision like '1.1'", (s) => /^[0-9][0-9A-Za-z.+~]*$/.test(s))),

@@ -121,7 +121,7 @@ export function metallb(params: Partial<MetallbParams> = {}): Role {
       manifest: renderMetallbConfig({ pools: s(h).pools, l2: s(h).l2 }, s(h).namespace), kubeconfig: s(h).kubeconfig,
     }), { tags: ['metallb-pools'], ...hasPools }),
   ], {
-    tags: ['kubernetes'], vars: { key: 'metallb', schema: metallbVarsSchema },
+    tags: ['kubernetes'], vars: { key: 'metallb', schema: metallbVarsSchema, ansibleNames: { metallb_ip_range: 'pools', metallb_ip_pool: 'pools', metallb_addresses: 'pools' } },
     // The same checks, before anything is contacted: ranges inside the node network, clear of node,
     // pod and service addresses (the task above repeats them for scripts that skip planning).
     preflight: (inventory, hosts) => {

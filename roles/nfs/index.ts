@@ -18,7 +18,7 @@ import { command } from '../../lib/modules/command.ts'
 import { file } from '../../lib/modules/file.ts'
 import { mount } from '../../lib/modules/mount.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
-import { exportClients, exportsLine, mergeNfsSettings, nfsSource, nfsVarsSchema, type NfsParams } from './settings.ts'
+import { exportClients, exportsLine, mergeNfsSettings, NFS_ANSIBLE_NAMES, nfsSource, nfsVarsSchema, type NfsParams } from './settings.ts'
 
 export {
   exportClients, exportsLine, mergeNfsSettings, nfsDefaults, nfsServerAddress, nfsSource, nfsVarsSchema, type NfsParams,
@@ -103,7 +103,7 @@ export function nfsServer(params: Partial<NfsParams> = {}): Role {
       whenReason: 'nfs.startServer is false',
     }),
     flushHandlers(),
-  ], { tags: ['nfs'], vars: { key: 'nfs', schema: nfsVarsSchema } })
+  ], { tags: ['nfs'], vars: { key: 'nfs', schema: nfsVarsSchema, ansibleNames: NFS_ANSIBLE_NAMES } })
 }
 
 /** An NFS client: nfs-common, the mount point, the fstab entry (`_netdev`), mounted. */
@@ -127,5 +127,5 @@ export function nfsClient(params: Partial<NfsParams> = {}): Role {
       const s = settingsOf(h, p)
       return { path: s.mountPath, src: nfsSource(s, h.inventory), fstype: 'nfs', opts: s.mountOptions.join(','), state: s.mountState }
     }),
-  ], { tags: ['nfs'], vars: { key: 'nfs', schema: nfsVarsSchema } })
+  ], { tags: ['nfs'], vars: { key: 'nfs', schema: nfsVarsSchema, ansibleNames: NFS_ANSIBLE_NAMES } })
 }

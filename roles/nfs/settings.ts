@@ -62,6 +62,11 @@ const groupName = () => word('an inventory group name', /^[A-Za-z0-9_][\w.-]*$/)
 const path = () => word('an absolute path without spaces, quotes, #, commas or parentheses', /^\/[^\s"'#,()\\]*$/)
 const option = () => word('an option like rw or nfsvers=4.2', /^[\w.-]+(=[\w.:/-]+)?$/)
 
+/** Flat vars of Ansible setups → the nfs setting that holds them here. */
+export const NFS_ANSIBLE_NAMES: Readonly<Record<string, string>> = {
+  nfs_export_path: 'exportPath', nfs_server: 'server', nfs_export_options: 'exportOptions', nfs_allowed_networks: 'clientNetworks',
+}
+
 export const nfsVarsSchema = object({
   serverGroup: optional(groupName()),
   clientGroup: optional(groupName()),

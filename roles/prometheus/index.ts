@@ -114,5 +114,5 @@ export function prometheus(params: Partial<PrometheusParams> = {}): Role {
       { tags: ['prometheus-lb'], when: (h) => s(h).loadBalancers.length > 0, whenReason: 'prometheus.loadBalancers is empty (NodePorts only)' }),
     task('Wait for the Prometheus rollout', kubectlWait, rollout('prometheus-server'), waitOpts),
     task('Wait for the Grafana rollout', kubectlWait, rollout('grafana'), waitOpts),
-  ], { tags: ['kubernetes', 'monitoring'], vars: { key: 'prometheus', schema: prometheusVarsSchema } })
+  ], { tags: ['kubernetes', 'monitoring'], vars: { key: 'prometheus', schema: prometheusVarsSchema, ansibleNames: { grafana_admin_password: 'grafanaAdminPassword', grafana_admin_user: 'grafanaAdminUser', prometheus_retention: 'retention' } } })
 }

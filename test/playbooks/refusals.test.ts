@@ -5,7 +5,11 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { withExtraVars } from '../../lib/cli/main.ts'
+import { join } from 'node:path'
+import { EXIT } from '../../lib/cli/args.ts'
+import { runCli, withExtraVars } from '../../lib/cli/main.ts'
+import { site } from '../../playbooks/site.ts'
+import { writeTree } from '../inventory/tmp.ts'
 import type { Connector } from '../../lib/engine/host.ts'
 import { runPlaybook } from '../../lib/engine/run.ts'
 import type { Playbook } from '../../lib/engine/task.ts'
@@ -70,6 +74,23 @@ test('three masters without a HAProxy host: a ConfigError found without any host
   const errors = kubernetesPreflight({ ...inv, groups }, {})
   assert.is(errors.length, 1)
   assert.match(errors[0]!.message, /groups\.haproxy: expected a HAProxy host.*found no such group \(missing HAProxy host\)/)
+})
+
+test('flat Ansible-style vars a migrating user writes are refused before connecting, naming the role setting to use', async () => {
+  const root = writeTree({
+    'hosts.ini': '[haproxy]\nlb1 ansible_connection=local\n[masters]\nm1 ansible_connection=local\n[k8s-cluster:children]\nmasters\n',
+    'group_vars/all.yml': 'kube_version: "1.30.14"\nmetallb_ip_range: 10.0.0.200-10.0.0.210\nhaproxy_stats_password: Flat-S3cret-pw\nmy_own_var: kept\n',
+  })
+  const lines: string[] = []
+  const code = await runCli(site, ['-i', join(root, 'hosts.ini'), '--list-hosts'], { out: (l) => lines.push(l), err: (l) => lines.push(l) })
+  const out = lines.join('\n')
+  assert.is(code, EXIT.invalidInput, out)
+  const file = join(root, 'group_vars/all.yml')
+  for (const [flat, role, setting, found] of [['kube_version', 'kubernetes', 'version', '"1.30.14"'], ['metallb_ip_range', 'metallb', 'pools', '"10.0.0.200-10.0.0.210"'], ['haproxy_stats_password', 'haproxy', 'statsPassword', 'a secret']]) {
+    assert.match(out, `${file}: ${flat}: expected the ${role} role's setting ${role}: { ${setting}: … } (kubeplay reads one mapping per role; no role reads the flat var '${flat}'), found ${found}`)
+  }
+  assert.not.match(out, 'my_own_var')
+  assert.not.match(out, 'Flat-S3cret-pw')
 })
 
 test.run()
