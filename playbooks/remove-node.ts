@@ -104,7 +104,7 @@ export function removeNodePlaybook(o: { mastersGroup?: string; workersGroup?: st
       task('Drain, reset and forget the node', removeFromCluster, { masters }, { tags: TAGS, when: selected, whenReason: 'not named in -e node' }),
     ],
   })], {
-    preflight: (inv) => [...confirmPreflight(WHAT)(inv), ...removeNodePreflight(inv, masters, workers)],
+    preflight: (inv, ctx) => [...confirmPreflight(WHAT)(inv, ctx), ...removeNodePreflight(inv, masters, workers)],
   })
 }
 

@@ -16,7 +16,7 @@
  */
 import { sh } from '../lib/connection/quote.ts'
 import { hostValue, type HostContext } from '../lib/engine/module.ts'
-import { flushHandlers, handler, play, playbook, task, type Handler, type Item, type Play, type Playbook } from '../lib/engine/task.ts'
+import { flushHandlers, handler, play, playbook, task, type Handler, type Item, type Play, type Playbook, type PreflightContext } from '../lib/engine/task.ts'
 import { main } from '../lib/cli/main.ts'
 import { ConfigError } from '../lib/errors.ts'
 import type { Inventory } from '../lib/inventory/types.ts'
@@ -54,7 +54,7 @@ const settingsOf = (h: HostContext, o: UpgradeOptions): KubernetesParams => merg
  * Static check, for a preflight hook (no connection): target present and a valid one-minor step from
  * the `kubernetes.version` the vars declare. Returns the problems.
  */
-export function upgradePreflight(inv: Inventory, o: UpgradeOptions = {}): ConfigError[] {
+export function upgradePreflight(inv: Inventory, o: UpgradeOptions = {}, ctx: PreflightContext = {}): ConfigError[] {
   const first = inv.groups.get(o.kubernetes?.mastersGroup ?? 'masters')?.hosts[0]
   const host = first ? inv.hosts.get(first) : undefined
   if (!host) return [new ConfigError(inv.source, 'groups.masters', 'at least one master', 'none')]
@@ -65,7 +65,7 @@ export function upgradePreflight(inv: Inventory, o: UpgradeOptions = {}): Config
     const settings = mergeKubernetesSettings(host.vars.kubernetes, o.kubernetes ?? {})
     const declared = parseKubeVersion(settings.version)!
     upgradeStep(declared, target, `upgrade (kubernetes.version is ${formatVersion(declared)})`)
-    if (settings.packageSource !== 'artifacts') return []
+    if (settings.packageSource !== 'artifacts' || ctx.listOnly) return []
     // The target's bundle must be there before anything is touched.
     const override = host.vars.kubernetes_target_artifacts_dir
     return artifactsPreflight({ ...settings, version: formatVersion(target), artifactsDir: targetBundleDir(formatVersion(target), typeof override === 'string' ? override : undefined) }, 'kubernetes_target')
@@ -197,7 +197,7 @@ function targetImages(o: UpgradeOptions, controlPlane: boolean): Item[] {
   })
 }
 
-export function upgradePlaybook(o: UpgradeOptions = {}): Playbook & { preflight: (inv: Inventory) => ConfigError[] } {
+export function upgradePlaybook(o: UpgradeOptions = {}): Playbook & { preflight: (inv: Inventory, ctx?: PreflightContext) => ConfigError[] } {
   const masters = o.kubernetes?.mastersGroup ?? 'masters'
   const workers = o.kubernetes?.workersGroup ?? 'workers'
   const plays: Play[] = [
@@ -222,7 +222,7 @@ export function upgradePlaybook(o: UpgradeOptions = {}): Playbook & { preflight:
     play('Upgrade the other control planes', { hosts: `${masters}[1:]`, serial: 1, items: nodeUpgrade(o, 'node', true), anyErrorsFatal: true }),
     play('Upgrade the workers', { hosts: workers, serial: o.workersSerial ?? 1, maxFailPercentage: 0, items: nodeUpgrade(o, 'node', false) }),
   ]
-  return { ...playbook('upgrade', plays), preflight: (inv) => upgradePreflight(inv, o) }
+  return { ...playbook('upgrade', plays), preflight: (inv, ctx) => upgradePreflight(inv, o, ctx) }
 }
 
 export const upgrade = upgradePlaybook()

@@ -75,7 +75,7 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
       if (retry.hosts.length === 0) return retry.left ? EXIT.failed : EXIT.ok
       limit = retry.hosts.join(':')
     }
-    const plans = planPlaybook(pb, { inventory, tags: o.tags, skipTags: o.skipTags, limit, startAtTask: o.startAtTask })
+    const plans = planPlaybook(pb, { inventory, tags: o.tags, skipTags: o.skipTags, limit, startAtTask: o.startAtTask, listOnly: o.listHosts || o.listTasks || o.listTags })
     if (o.listHosts || o.listTasks || o.listTags) {
       for (const p of plans.filter((x) => x.tasks.length > 0)) {
         out(`play '${p.play.name}' (${p.hosts.length} hosts)${o.listHosts ? `: ${p.hosts.join(', ')}` : ''}`)

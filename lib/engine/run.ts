@@ -32,6 +32,8 @@ export interface RunOptions extends TagFilter {
   readonly runId?: string
   /** Skip every task before the first one with this title. */
   readonly startAtTask?: string
+  /** Planning for --list-hosts/--list-tasks/--list-tags only (see PreflightContext). */
+  readonly listOnly?: boolean
   /**
    * Stops every host before its next task (Ctrl-C); commands in flight get `graceMs` to finish, then
    * they are killed on the host.
@@ -119,13 +121,14 @@ export function planPlaybook(pb: Playbook, o: Omit<RunOptions, 'connector'>): Pl
   // A role's inventory checks apply when some of its tasks are selected (a --tags run without it, or
   // --skip-tags on it, does not need its settings); --limit does not matter (joins need the masters).
   const problems = new Map<string, ConfigError>()
-  for (const e of pb.preflight?.(o.inventory) ?? []) problems.set(e.message, e)
+  const ctx = { listOnly: !!o.listOnly }
+  for (const e of pb.preflight?.(o.inventory, ctx) ?? []) problems.set(e.message, e)
   for (const { play, tasks, all } of plans) {
     const selected = new Set<unknown>(tasks.map((t) => t.item))
     if (selected.size === 0 || all.length === 0) continue
     for (const r of rolesOf(play)) {
       if (!r.preflight || !flatten({ name: r.name, hosts: [], items: [r] }).some((t) => selected.has(t.item))) continue
-      for (const e of r.preflight(o.inventory, all)) problems.set(e.message, e)
+      for (const e of r.preflight(o.inventory, all, ctx)) problems.set(e.message, e)
     }
   }
   if (problems.size) throw new ConfigErrors([...problems.values()])

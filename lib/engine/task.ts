@@ -61,8 +61,15 @@ export interface Role {
   readonly preflight?: Preflight
 }
 
+/**
+ * What a preflight check is asked for. `listOnly`: `--list-hosts/--list-tasks/--list-tags`, which
+ * run nothing, so checks of the controller's environment (a bundle built) and gates for a real run
+ * (`-e confirm=yes`) are left out; the input itself is still checked.
+ */
+export interface PreflightContext { readonly listOnly?: boolean }
+
 /** Problems found in the inventory and vars alone; any problem stops the run before it connects. */
-export type Preflight = (inventory: Inventory, hosts: readonly string[]) => readonly ConfigError[]
+export type Preflight = (inventory: Inventory, hosts: readonly string[], ctx?: PreflightContext) => readonly ConfigError[]
 
 export interface RoleVars {
   readonly key: string
@@ -124,7 +131,7 @@ export interface Playbook {
   readonly name: string
   readonly plays: readonly Play[]
   /** Checks of the whole inventory run before any connection (version skips, confirmations…). */
-  readonly preflight?: (inventory: Inventory) => readonly ConfigError[]
+  readonly preflight?: (inventory: Inventory, ctx?: PreflightContext) => readonly ConfigError[]
 }
 
 export function playbook(name: string, plays: readonly Play[], opts: { preflight?: Playbook['preflight'] } = {}): Playbook {

@@ -71,5 +71,5 @@ export function kubernetesMaster(params: Partial<KubernetesParams> = {}): Role {
       { tags: ['cni', 'flannel'], when: (h) => flannel(h) && model(h).s.packageSource === 'artifacts', whenReason: "Flannel is applied once, from the first master (or packageSource is not 'artifacts')" }),
     applyManifest(FLANNEL, { transform: (text, h) => flannelManifest(text, model(h).s.podSubnet) },
       { tags: ['cni', 'flannel'], when: flannel, whenReason: 'Flannel is applied once, from the first master (or cni is none)' }),
-  ], { tags: [...MASTER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema, ansibleNames: KUBERNETES_ANSIBLE_NAMES }, preflight: (inv) => kubernetesPreflight(inv, params) })
+  ], { tags: [...MASTER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema, ansibleNames: KUBERNETES_ANSIBLE_NAMES }, preflight: (inv, _hosts, ctx) => kubernetesPreflight(inv, params, ctx) })
 }

@@ -19,5 +19,5 @@ export function kubernetesWorker(params: Partial<KubernetesParams> = {}): Role {
     task('Check the Kubernetes settings', kubernetesSettingsCheck, (h) => ({ model: model(h), host: h.name }), { withRole: true }),
     ...packageTasks(model, []),
     task('Join the cluster as a worker (kubeadm join)', kubeadmJoin, (h) => ({ model: model(h), controlPlane: false }), { tags: ['join'] }),
-  ], { tags: [...WORKER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema, ansibleNames: KUBERNETES_ANSIBLE_NAMES }, preflight: (inv) => kubernetesPreflight(inv, params) })
+  ], { tags: [...WORKER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema, ansibleNames: KUBERNETES_ANSIBLE_NAMES }, preflight: (inv, _hosts, ctx) => kubernetesPreflight(inv, params, ctx) })
 }

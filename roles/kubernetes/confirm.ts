@@ -4,7 +4,7 @@
  * any other task anywhere.
  */
 import type { Inventory } from '../../lib/inventory/types.ts'
-import { task, type Task } from '../../lib/engine/task.ts'
+import { task, type PreflightContext, type Task } from '../../lib/engine/task.ts'
 import { ConfigError } from '../../lib/errors.ts'
 import type { Vars } from '../../lib/inventory/types.ts'
 import { assertion } from './lifecycle.ts'
@@ -23,7 +23,8 @@ export function confirmTask(what: string): Task {
 
 /** -e confirm=yes is checked before any connection too (extra vars reach every host's vars). */
 export function confirmPreflight(what: string) {
-  return (inv: Inventory): ConfigError[] => {
+  return (inv: Inventory, ctx: PreflightContext = {}): ConfigError[] => {
+    if (ctx.listOnly) return []
     const first = [...inv.hosts.values()][0]
     const problem = confirmProblem(first?.vars ?? {}, what)
     return problem ? [problem] : []

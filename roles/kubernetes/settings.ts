@@ -4,6 +4,7 @@
  * endpoint, subnets, first master). Every problem is a ConfigError naming its key, found before a
  * task changes anything.
  */
+import type { PreflightContext } from '../../lib/engine/task.ts'
 import { ConfigError, ConfigErrors } from '../../lib/errors.ts'
 import { selectHosts } from '../../lib/inventory/pattern.ts'
 import { formatIPv4, isCidr, isIPv4, parseCidr, parseIPv4, rangesOverlap } from '../../lib/inventory/net.ts'
@@ -234,13 +235,14 @@ export function modelFor(vars: Readonly<Vars>, inv: Inventory, params: Partial<K
  * Static validation of a whole inventory (as the CLI would call before connecting): the model of
  * the first master's vars. Returns the errors rather than throwing, for a preflight hook.
  */
-export function kubernetesPreflight(inv: Inventory, params: Partial<KubernetesParams> = {}): ConfigError[] {
+export function kubernetesPreflight(inv: Inventory, params: Partial<KubernetesParams> = {}, ctx: PreflightContext = {}): ConfigError[] {
   const masters = params.mastersGroup ?? kubernetesDefaults.mastersGroup
   const first = inv.groups.get(masters)?.hosts[0] ?? [...inv.hosts.keys()][0]
   const vars = first ? inv.hosts.get(first)?.vars ?? {} : {}
   try {
     modelFor(vars, inv, params)
-    return artifactsPreflightFor(inv, (v) => mergeKubernetesSettings(v, params))
+    // The bundle on this controller is environment, not input: --list-* does without it.
+    return ctx.listOnly ? [] : artifactsPreflightFor(inv, (v) => mergeKubernetesSettings(v, params))
   } catch (e) {
     if (e instanceof ConfigErrors) return [...e.errors]
     if (e instanceof ConfigError) return [e]

@@ -10,6 +10,7 @@ import { EXIT } from '../../lib/cli/args.ts'
 import { runCli, withExtraVars } from '../../lib/cli/main.ts'
 import { site } from '../../playbooks/site.ts'
 import { writeTree } from '../inventory/tmp.ts'
+import { spyOnConnect } from '../helpers/connect-spy.ts'
 import type { Connector } from '../../lib/engine/host.ts'
 import { runPlaybook } from '../../lib/engine/run.ts'
 import type { Playbook } from '../../lib/engine/task.ts'
@@ -91,6 +92,20 @@ test('flat Ansible-style vars a migrating user writes are refused before connect
   }
   assert.not.match(out, 'my_own_var')
   assert.not.match(out, 'Flat-S3cret-pw')
+})
+
+test('the shipped example inventory passes its own first commands (--list-hosts, --list-tasks, --list-tags) without a bundle, contacting nothing', async () => {
+  const spy = spyOnConnect()
+  const before = spy.count()
+  for (const flag of ['--list-hosts', '--list-tasks', '--list-tags']) {
+    const lines: string[] = []
+    const code = await runCli(site, ['-i', 'inventory.ts', flag], { out: (l) => lines.push(l), err: (l) => lines.push(l) })
+    assert.is(code, EXIT.ok, `${flag}: ${lines.join('\n')}`)
+  }
+  // A real run's gates (-e confirm=yes) are not asked of a listing either.
+  const lines: string[] = []
+  assert.is(await runCli(resetPlaybook(), ['-i', 'inventory.ts', '--list-hosts'], { out: (l) => lines.push(l), err: (l) => lines.push(l) }), EXIT.ok, lines.join('\n'))
+  assert.is(spy.count(), before, 'no connection attempted')
 })
 
 test.run()
