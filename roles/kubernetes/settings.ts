@@ -10,7 +10,7 @@ import { selectHosts } from '../../lib/inventory/pattern.ts'
 import { formatIPv4, isCidr, isIPv4, parseCidr, parseIPv4, rangesOverlap } from '../../lib/inventory/net.ts'
 import type { Inventory, Vars } from '../../lib/inventory/types.ts'
 import {
-  array, custom, enumOf, int, object, optional, record, refine, string, union, validate, type Schema,
+  array, boolean, custom, enumOf, int, object, optional, record, refine, string, union, validate, type Schema,
 } from '../../lib/inventory/validate.ts'
 import { requireKubeVersion, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
 import { artifactsPreflightFor } from './artifacts.ts'
@@ -82,6 +82,11 @@ export interface KubernetesParams {
    * release's tools in place (`{version}` → `1.32.0`); without it, it requires them preinstalled. @default none
    */
   readonly preinstalledUpgradeArgv?: readonly string[]
+  /**
+   * An even number of masters (2, 4) gives etcd no more fault tolerance than one fewer and splits
+   * its votes evenly: refused unless acknowledged here. @default false
+   */
+  readonly evenMastersAcknowledged: boolean
 }
 
 export const kubernetesDefaults: KubernetesParams = {
@@ -101,6 +106,7 @@ export const kubernetesDefaults: KubernetesParams = {
   certSANs: [],
   apiServerExtraArgs: {},
   tokenTtl: '1h',
+  evenMastersAcknowledged: false,
 }
 
 const SHA256 = /^[a-fA-F0-9]{64}$/
@@ -144,6 +150,7 @@ export const kubernetesVarsSchema: Schema<Partial<KubernetesParams>> = object({
   apiServerExtraArgs: optional(record(string())),
   tokenTtl: optional(refine(string(), "a duration like '1h' or '30m'", (s) => /^\d+(s|m|h)$/.test(s))),
   preinstalledUpgradeArgv: optional(array(string())),
+  evenMastersAcknowledged: optional(boolean()),
 }, { strict: true }) as Schema<Partial<KubernetesParams>>
 
 /** Defaults < `kubernetes:` vars < playbook params, validated as a whole. */
@@ -185,6 +192,7 @@ export function clusterModel(s: KubernetesParams, inv: Inventory, where = inv.so
   const masters = group(s.mastersGroup, 'mastersGroup')
   const workers = inv.groups.has(s.workersGroup) ? selectHosts(inv, s.workersGroup) : []
   if (inv.groups.has(s.mastersGroup) && masters.length === 0) errors.push(new ConfigError(where, `groups.${s.mastersGroup}`, 'at least one master', 'an empty group'))
+  errors.push(...clusterShapeProblems(s, inv, masters, workers, where))
   let endpoint = s.controlPlaneEndpoint
   if (!endpoint) {
     const lb = inv.groups.get(s.haproxyGroup)?.hosts[0]
@@ -219,6 +227,31 @@ export function clusterModel(s: KubernetesParams, inv: Inventory, where = inv.so
   }
   if (errors.length) throw new ConfigErrors(dedupe(errors))
   return { s, version: version!, masters, workers, firstMaster: masters[0]!, controlPlaneEndpoint: endpoint!, addresses }
+}
+
+/** Pure: what Kubernetes would refuse or etcd would suffer, found from the inventory alone. */
+function clusterShapeProblems(s: KubernetesParams, inv: Inventory, masters: readonly string[], workers: readonly string[], where: string): ConfigError[] {
+  const errors: ConfigError[] = []
+  // The node name is the host's name (its hostname): a DNS label as Kubernetes accepts it.
+  for (const h of new Set([...masters, ...workers])) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(h) || h.length > 63) {
+      errors.push(new ConfigError(where, `hosts.${h}`, 'a node name Kubernetes accepts: lowercase letters, digits and -, at most 63 characters, starting and ending with a letter or digit',
+        `'${h}'${/[A-Z]/.test(h) ? ' (uppercase)' : h.includes('_') ? ' (underscore)' : h.length > 63 ? ` (${h.length} characters)` : ''}`))
+    }
+  }
+  const both = masters.filter((h) => workers.includes(h))
+  if (both.length) {
+    errors.push(new ConfigError(where, `groups.${s.workersGroup}`, `no host of ${s.mastersGroup} (a master joins as a control plane; it runs workloads once untainted)`, `${both.join(', ')} in both`))
+  }
+  if (masters.length % 2 === 0 && masters.length > 0 && !s.evenMastersAcknowledged) {
+    errors.push(new ConfigError(where, `groups.${s.mastersGroup}`,
+      `an odd number of masters (etcd: ${masters.length} members tolerate no more failures than ${masters.length - 1}), or kubernetes.evenMastersAcknowledged: true`, `${masters.length}`))
+  }
+  const lbOnMaster = (inv.groups.get(s.haproxyGroup)?.hosts ?? []).filter((h) => masters.includes(h))
+  if (lbOnMaster.length && s.apiPort === 6443) {
+    errors.push(new ConfigError(where, `groups.${s.haproxyGroup}`, `a load balancer apart from the masters, or kubernetes.apiPort other than 6443 (kube-apiserver binds 6443 on ${lbOnMaster.join(', ')})`, `${lbOnMaster.join(', ')} in ${s.mastersGroup} too`))
+  }
+  return errors
 }
 
 function dedupe(errors: ConfigError[]): ConfigError[] {

@@ -164,4 +164,29 @@ test("packageSource 'preinstalled' with the tools missing: --check fails as the 
   }
 })
 
+test('cluster shapes Kubernetes or etcd would refuse are found from the inventory alone', () => {
+  const shape = (groups: Record<string, string[]>, settings: Record<string, unknown> = {}): string[] => {
+    try { clusterModel(mergeKubernetesSettings({ ...pre, ...settings }, {}), stubInventory(groups)); return [] } catch (e) {
+      return (e as ConfigErrors).errors.map((x) => x.message)
+    }
+  }
+  const cases: [string, Record<string, string[]>, Record<string, unknown>, RegExp | null][] = [
+    ['uppercase node name', { haproxy: ['lb'], masters: ['Master1'], workers: ['w1'] }, {}, /hosts\.Master1: expected a node name Kubernetes accepts.*found 'Master1' \(uppercase\)/],
+    ['underscore', { haproxy: ['lb'], masters: ['m1'], workers: ['worker_1'] }, {}, /hosts\.worker_1: .*found 'worker_1' \(underscore\)/],
+    ['64 characters', { haproxy: ['lb'], masters: ['m'.repeat(64)], workers: [] }, {}, /\(64 characters\)/],
+    ['a host in both groups', { haproxy: ['lb'], masters: ['m1'], workers: ['m1', 'w1'] }, {}, /groups\.workers: expected no host of masters .* found m1 in both/],
+    ['two masters', { haproxy: ['lb'], masters: ['m1', 'm2'], workers: ['w1'] }, {}, /groups\.masters: expected an odd number of masters \(etcd: 2 members tolerate no more failures than 1\), or kubernetes\.evenMastersAcknowledged: true, found 2/],
+    ['four masters', { haproxy: ['lb'], masters: ['m1', 'm2', 'm3', 'm4'], workers: [] }, {}, /found 4$/],
+    ['two masters, acknowledged', { haproxy: ['lb'], masters: ['m1', 'm2'], workers: ['w1'] }, { evenMastersAcknowledged: true }, null],
+    ['the load balancer on a master', { haproxy: ['m1'], masters: ['m1', 'm2', 'm3'], workers: [] }, {}, /groups\.haproxy: expected a load balancer apart from the masters, or kubernetes\.apiPort other than 6443 .* found m1 in masters too/],
+    ['the load balancer on a master, another port', { haproxy: ['m1'], masters: ['m1', 'm2', 'm3'], workers: [] }, { apiPort: 8443 }, null],
+    ['seed 001', { haproxy: ['lb'], masters: ['m1', 'm2', 'm3'], workers: ['w1', 'w2', 'w3'] }, {}, null],
+  ]
+  for (const [name, groups, settings, want] of cases) {
+    const errors = shape(groups, settings)
+    if (want === null) assert.equal(errors, [], name)
+    else assert.ok(errors.some((e) => want.test(e)), `${name}: ${errors.join('\n')}`)
+  }
+})
+
 test.run()
