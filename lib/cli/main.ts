@@ -21,7 +21,9 @@ import { wrapSecretVars } from '../inventory/group-vars.ts'
 import { loadInventory } from '../inventory/load.ts'
 import { selectHosts } from '../inventory/pattern.ts'
 import { vaultPassword } from '../vault.ts'
-import type { Inventory, Vars } from '../inventory/types.ts'
+import type { Inventory, ResolvedConnection, Vars } from '../inventory/types.ts'
+import { ANSIBLE_CONNECTION_VARS, shellSplit, splitAnsibleVars, type ConnectionFields } from '../inventory/ansible-vars.ts'
+import { validate, type Schema } from '../inventory/validate.ts'
 import { EXIT, parseArgs, USAGE, type CliOptions } from './args.ts'
 import { consoleReporter } from './console.ts'
 import { jsonReportText, writeHtmlReport } from '../report/index.ts'
@@ -67,7 +69,8 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
     const replay = o.retry ? retrySelection(o, pb.name) : undefined
     if (replay) { o = replay.options; if (replay.note) out(replay.note) }
     const vault = vaultPassword(o.vaultPasswordFile)
-    inventory = withExtraVars(await loadInventory(o.inventory ?? 'lab', { schema: playbookVarsSchema(pb), vaultPassword: vault }), o.extraVars)
+    const schema = playbookVarsSchema(pb)
+    inventory = withExtraVars(await loadInventory(o.inventory ?? 'lab', { schema, vaultPassword: vault }), o.extraVars, schema)
     limit = o.limit
     if (o.retry) {
       const retry = retryPlan(o.stateDir, pb.name, o.check, inventory, o.limit)
@@ -243,10 +246,17 @@ export function rerunCommand(argv: readonly string[], script = process.argv[1]):
   return ['npx', 'tsx', path, ...argv.filter((a) => a !== '--retry' && a !== '--break-lock')].map((a) => quote(a)).join(' ')
 }
 
-/** `-e k=v` / `-e @file.yml`: override every host's vars (highest precedence, like Ansible). */
-export function withExtraVars(inv: Inventory, specs: readonly string[]): Inventory {
+/**
+ * `-e k=v` (several in one `-e "a=1 b=2"`, quoted like a shell line), `-e '{"haproxy": {"statsPort":
+ * 9000}}'` (a JSON/YAML mapping, typed) and `-e @file.yml`: override every host's vars (highest
+ * precedence, like Ansible). `ansible_*` connection vars change every host's connection. With
+ * `schema` (the playbook's role settings), the values are validated here, before any connection,
+ * each error naming where it came from (the command line or the file).
+ */
+export function withExtraVars(inv: Inventory, specs: readonly string[], schema?: Schema<unknown>): Inventory {
   if (specs.length === 0) return inv
-  const extra: Vars = {}
+  const errors: ConfigError[] = []
+  const parts: { where: string; vars: Vars; strings: boolean }[] = []
   for (const s of specs) {
     if (s.startsWith('@')) {
       const file = s.slice(1)
@@ -255,18 +265,56 @@ export function withExtraVars(inv: Inventory, specs: readonly string[]): Invento
         throw new ConfigError(file, '--extra-vars', 'a readable YAML or JSON file', (e as Error).message)
       }
       if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(file, '--extra-vars', 'a mapping of vars', typeof data)
-      Object.assign(extra, wrapSecretVars(data))
+      parts.push({ where: file, vars: wrapSecretVars(data as Vars), strings: false })
+    } else if (s.trimStart().startsWith('{')) {
+      let data: unknown
+      try { data = parseYaml(s) } catch (e) { throw new ConfigError('command line', '--extra-vars', 'a JSON or YAML mapping', (e as Error).message.split('\n')[0]!) }
+      if (!isMapping(data)) throw new ConfigError('command line', '--extra-vars', 'a JSON or YAML mapping', `'${s}'`)
+      parts.push({ where: 'command line (-e)', vars: wrapSecretVars(data), strings: false })
     } else {
-      const eq = s.indexOf('=')
-      if (eq < 1) throw new ConfigError('command line', '--extra-vars', 'KEY=VALUE or @file.yml', `'${s}'`)
-      const key = s.slice(0, eq)
-      // `-e haproxy.statsPassword=…`: a secret-like name makes the value a Secret, masked in the
-      // console, the run record, last-run.json and the printed rerun command.
-      extra[key] = wrapSecretVars(s.slice(eq + 1), key.split('.').pop())
+      const words = shellSplit(s)
+      if (!Array.isArray(words)) throw new ConfigError('command line', '--extra-vars', 'KEY=VALUE words, a {…} mapping or @file.yml', `${words.error} in '${s}'`)
+      const vars: Vars = {}
+      for (const w of words) {
+        const eq = w.indexOf('=')
+        if (eq < 1) throw new ConfigError('command line', '--extra-vars', 'KEY=VALUE, a {…} mapping or @file.yml', `'${w}'`)
+        const key = w.slice(0, eq)
+        // `-e haproxy.statsPassword=…`: a secret-like name makes the value a Secret, masked in the
+        // console, the run record, last-run.json and the printed rerun command.
+        vars[key] = wrapSecretVars(w.slice(eq + 1), key.split('.').pop())
+      }
+      parts.push({ where: 'command line (-e)', vars, strings: true })
     }
   }
-  const hosts = new Map([...inv.hosts].map(([n, h]) => [n, { ...h, vars: mergeExtra(h.vars, extra) }]))
+  let conn: Partial<ResolvedConnection> = {}
+  let extra: Vars = {}
+  for (const p of parts) {
+    // Connection vars apply to every host's connection; the rest are vars.
+    const split = splitAnsibleVars(p.vars, p.where, (k) => k, errors)
+    conn = { ...conn, ...connectionOverrides(split.conn) }
+    const vars = Object.fromEntries(Object.entries(split.clean).filter(([k]) => !(k in split.conn) && !ANSIBLE_CONNECTION_VARS[k]))
+    if (schema) {
+      let r = validate(schema, mergeExtra({}, vars), p.where, { partial: true })
+      // KEY=VALUE gives strings; where a setting wants a number or a boolean, `9000` and `true` are one.
+      const typed = p.strings ? r.errors.filter((e) => typeof vars[e.key] === 'string' && /^(-?\d+|true|false)$/.test(vars[e.key] as string)) : []
+      if (typed.length) {
+        for (const e of typed) { const v = vars[e.key] as string; vars[e.key] = v === 'true' ? true : v === 'false' ? false : Number(v) }
+        r = validate(schema, mergeExtra({}, vars), p.where, { partial: true })
+      }
+      errors.push(...r.errors)
+    }
+    extra = { ...extra, ...vars }
+  }
+  if (errors.length) throw new ConfigErrors(errors)
+  const hosts = new Map([...inv.hosts].map(([n, h]) => [n, { ...h, vars: mergeExtra(h.vars, extra), connection: { ...h.connection, ...conn } }]))
   return { ...inv, hosts }
+}
+
+/** Pure: the connection fields `-e ansible_*` may change, as a resolved connection has them. */
+function connectionOverrides(c: ConnectionFields): Partial<ResolvedConnection> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(c)) if (v !== undefined) out[k] = k === 'keyFile' && typeof v === 'string' ? resolve(v) : v
+  return out as Partial<ResolvedConnection>
 }
 
 const isMapping = (v: unknown): v is Vars => !!v && typeof v === 'object' && !Array.isArray(v)

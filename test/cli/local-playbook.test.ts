@@ -10,6 +10,8 @@ import * as assert from 'uvu/assert'
 import { EXIT } from '../../lib/cli/args.ts'
 import { runCli, withExtraVars } from '../../lib/cli/main.ts'
 import { play, playbook, role, task, handler } from '../../lib/engine/task.ts'
+import { playbookVarsSchema } from '../../lib/engine/vars.ts'
+import { haproxy } from '../../roles/index.ts'
 import { copy } from '../../lib/modules/copy.ts'
 import { file } from '../../lib/modules/file.ts'
 import { lineInFile } from '../../lib/modules/line-in-file.ts'
@@ -142,6 +144,30 @@ test('-e sets vars, dotted keys set one setting inside a mapping', () => {
   writeFileSync(f, 'haproxy:\n  statsPort: 8405\n  backends: [a, b]\n')
   const fromFile = withExtraVars({ ...inv, hosts: new Map([['h', { ...inv.hosts.get('h')!, vars: { haproxy: { statsUser: 'admin', statsPort: 8404, backends: ['x'] } } }]]) }, [`@${f}`]).hosts.get('h')!.vars
   assert.equal(fromFile, { haproxy: { statsUser: 'admin', statsPort: 8405, backends: ['a', 'b'] } })
+})
+
+test('-e: several KEY=VALUE in one, a {…} mapping, ansible_* to the connection, validated with the roles\' schemas before anything runs', () => {
+  const inv = { source: 't', groups: new Map(), hosts: new Map([['h', { name: 'h', groups: ['all'], vars: { haproxy: { statsUser: 'admin' } },
+    connection: { address: '10.0.0.1', port: 22, user: 'root', become: false, connection: 'ssh' as const } }]]) }
+  const h = (specs: string[], schema?: Parameters<typeof withExtraVars>[2]) => withExtraVars(inv, specs, schema).hosts.get('h')!
+  assert.equal(h(['a=1 b="two words"']).vars, { haproxy: { statsUser: 'admin' }, a: '1', b: 'two words' })
+  assert.equal(h(['{"haproxy": {"statsPort": 9000}, "flag": true}']).vars, { haproxy: { statsUser: 'admin', statsPort: 9000 }, flag: true })
+  const c = h(['ansible_port=2222 ansible_user=deploy']).connection
+  assert.equal([c.port, c.user, c.address], [2222, 'deploy', '10.0.0.1'])
+  assert.not.ok('ansible_port' in h(['ansible_port=2222']).vars)
+  const refused = (specs: string[], schema?: Parameters<typeof withExtraVars>[2]): string => {
+    try { withExtraVars(inv, specs, schema); return 'accepted' } catch (e) { return (e as Error).message }
+  }
+  assert.is(refused(['ansible_port=70000']), 'command line (-e): ansible_port: expected a port 1..65535, found "70000"')
+  const schema = playbookVarsSchema(playbook('p', [play('p', { hosts: 'all', items: [haproxy()] })]))!
+  // KEY=VALUE strings become the number or boolean a setting wants...
+  assert.is(h(['haproxy.statsPort=9000'], schema).vars.haproxy && (h(['haproxy.statsPort=9000'], schema).vars.haproxy as { statsPort: unknown }).statsPort, 9000)
+  // ...and what a setting refuses is refused here, naming where it came from.
+  assert.is(refused(['haproxy.statsPort=99999'], schema), 'command line (-e): haproxy.statsPort: expected an integer 1..65535, found 99999')
+  assert.match(refused(['haproxy.statsPrt=1'], schema), "command line (-e): haproxy.statsPrt: expected a known key (did you mean 'statsPort'?), found an unknown key")
+  const f = join(work, 'bad-extra.yml')
+  writeFileSync(f, 'haproxy:\n  statsPort: "9000"\n')
+  assert.is(refused([`@${f}`], schema), `${f}: haproxy.statsPort: expected an integer 1..65535, found "9000"`)
 })
 
 test.run()
