@@ -114,7 +114,7 @@ const cases: Case[] = [
   { name: 'flag: --task-timeout banana', files: {}, args: ['--task-timeout', 'banana'], want: ['command line', '--task-timeout', 'a duration like 30s', "'banana'"] },
   { name: 'flag: --host-key-policy yolo', files: {}, args: ['--host-key-policy', 'yolo'], want: ['command line', '--host-key-policy', "'strict' or 'accept-new'", "'yolo'"] },
   { name: 'flag: --detailed-exitcode without --check', files: {}, args: ['--detailed-exitcode'], want: ['command line', '--detailed-exitcode', '--check with it', 'no --check'] },
-  { name: 'flag: -e without =', files: withKey({ 'inventory.json': ssh() }), args: ['-e', 'justakey'], want: ['command line', '--extra-vars', 'KEY=VALUE or @file.yml', "'justakey'"] },
+  { name: 'flag: -e without =', files: withKey({ 'inventory.json': ssh() }), args: ['-e', 'justakey'], want: ['command line', '--extra-vars', 'KEY=VALUE, a {…} mapping or @file.yml', "'justakey'"] },
   { name: 'flag: -e @missing.yml', files: withKey({ 'inventory.json': ssh() }), args: ['-e', '@ROOT/missing.yml'], want: ['missing.yml', '--extra-vars', 'a readable YAML or JSON file', 'ENOENT'] },
   // vault
   { name: 'vault: encrypted vars, no password', files: withKey({ 'inventory.json': ssh(), 'group_vars/all/vault.yml': encryptVault('x: 1\n', 'pw') }), want: ['group_vars/all/vault.yml', '(vault)', 'a vault password to decrypt it', 'none given'] },
