@@ -119,13 +119,14 @@ export function planPlaybook(pb: Playbook, o: Omit<RunOptions, 'connector'>): Pl
     return { play, hosts, tasks, unknown, all }
   })
   // A role's inventory checks apply when some of its tasks are selected (a --tags run without it, or
-  // --skip-tags on it, does not need its settings); --limit does not matter (joins need the masters).
+  // --skip-tags on it, does not need its settings); --limit does not matter (joins need the masters),
+  // nor does a play pattern matching no host (the checks say which group is missing).
   const problems = new Map<string, ConfigError>()
   const ctx = { listOnly: !!o.listOnly }
   for (const e of pb.preflight?.(o.inventory, ctx) ?? []) problems.set(e.message, e)
   for (const { play, tasks, all } of plans) {
     const selected = new Set<unknown>(tasks.map((t) => t.item))
-    if (selected.size === 0 || all.length === 0) continue
+    if (selected.size === 0) continue
     for (const r of rolesOf(play)) {
       if (!r.preflight || !flatten({ name: r.name, hosts: [], items: [r] }).some((t) => selected.has(t.item))) continue
       for (const e of r.preflight(o.inventory, all, ctx)) problems.set(e.message, e)

@@ -186,11 +186,18 @@ export function clusterModel(s: KubernetesParams, inv: Inventory, where = inv.so
   let version: KubeVersion | undefined
   try { version = requireKubeVersion(s.version, where, 'kubernetes.version') } catch (e) { errors.push(e as ConfigError) }
   const group = (g: string, key: string): string[] => {
-    if (!inv.groups.has(g)) { errors.push(new ConfigError(where, `kubernetes.${key}`, 'an inventory group', `'${g}', which does not exist`)); return [] }
+    if (!inv.groups.has(g)) {
+      const kubespray = KUBESPRAY_GROUPS[key]?.find((k) => inv.groups.has(k))
+      errors.push(new ConfigError(where, `kubernetes.${key}`, kubespray
+        ? `an inventory group: rename Kubespray's '${kubespray}' to '${g}', or set kubernetes.${key}: '${kubespray}'`
+        : 'an inventory group', `'${g}', which does not exist`))
+      return []
+    }
     return selectHosts(inv, g)
   }
   const masters = group(s.mastersGroup, 'mastersGroup')
-  const workers = inv.groups.has(s.workersGroup) ? selectHosts(inv, s.workersGroup) : []
+  // No workers group is a cluster of masters only, unless the workers sit in Kubespray's group.
+  const workers = inv.groups.has(s.workersGroup) || KUBESPRAY_GROUPS.workersGroup!.some((k) => inv.groups.has(k)) ? group(s.workersGroup, 'workersGroup') : []
   if (inv.groups.has(s.mastersGroup) && masters.length === 0) errors.push(new ConfigError(where, `groups.${s.mastersGroup}`, 'at least one master', 'an empty group'))
   errors.push(...clusterShapeProblems(s, inv, masters, workers, where))
   let endpoint = s.controlPlaneEndpoint
@@ -227,6 +234,11 @@ export function clusterModel(s: KubernetesParams, inv: Inventory, where = inv.so
   }
   if (errors.length) throw new ConfigErrors(dedupe(errors))
   return { s, version: version!, masters, workers, firstMaster: masters[0]!, controlPlaneEndpoint: endpoint!, addresses }
+}
+
+/** Kubespray's inventory group names, for the hint when kubeplay's are missing. */
+const KUBESPRAY_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  mastersGroup: ['kube_control_plane', 'kube-master'], workersGroup: ['kube_node', 'kube-node'],
 }
 
 /** Pure: what Kubernetes would refuse or etcd would suffer, found from the inventory alone. */

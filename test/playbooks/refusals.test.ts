@@ -108,4 +108,13 @@ test('the shipped example inventory passes its own first commands (--list-hosts,
   assert.is(spy.count(), before, 'no connection attempted')
 })
 
+test("Kubespray's group names (kube_control_plane, kube_node) are refused before connecting with the rename to make, not skipped with a warning", async () => {
+  const root = writeTree({ 'hosts.ini': '[kube_control_plane]\ncp1 ansible_host=127.0.0.21\n[kube_node]\nn1 ansible_host=127.0.0.22\n[k8s-cluster:children]\nkube_control_plane\nkube_node\n' })
+  const lines: string[] = []
+  const code = await runCli(site, ['-i', join(root, 'hosts.ini'), '--check'], { out: (l) => lines.push(l), err: (l) => lines.push(l) })
+  assert.is(code, EXIT.invalidInput, lines.join('\n'))
+  assert.match(lines.join('\n'), "kubernetes.mastersGroup: expected an inventory group: rename Kubespray's 'kube_control_plane' to 'masters', or set kubernetes.mastersGroup: 'kube_control_plane', found 'masters', which does not exist")
+  assert.match(lines.join('\n'), "kubernetes.workersGroup: expected an inventory group: rename Kubespray's 'kube_node' to 'workers'")
+})
+
 test.run()
