@@ -14,7 +14,7 @@ import { resolve as resolvePath } from 'node:path'
 import { ConfigError, ConfigErrors } from '../errors.ts'
 import type { ConnectionSpec, Inventory, InventoryGroup, InventoryHost, InventorySpec, ResolvedConnection, Vars } from './types.ts'
 import { splitAnsibleVars, type ConnectionFields } from './ansible-vars.ts'
-import { wrapSecretVars } from './group-vars.ts'
+import { overrideVars, wrapSecretVars } from './group-vars.ts'
 import { isAddress, isPort } from './net.ts'
 import * as v from './validate.ts'
 
@@ -154,7 +154,8 @@ export function resolveInventory(spec: unknown, source: string, opts: ResolveOpt
   const sortHosts = (set: Iterable<string>): string[] => [...set].sort((a, b) => order.get(a)! - order.get(b)!)
   const byDepth = [...groupSpecs.keys()].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0))
 
-  const groupVars = (g: string, inline: Vars): Vars => ({ ...inline, ...opts.groupVars?.[g] })
+  // Every layer overrides the ones below mapping by mapping (a role's settings are one mapping).
+  const groupVars = (g: string, inline: Vars): Vars => overrideVars(inline, opts.groupVars?.[g] ?? {})
   const allVars = groupVars('all', cleanVars(s.vars, 'vars'))
   const ungroupedVars = groupVars('ungrouped', {})
   const hosts = new Map<string, InventoryHost>()
@@ -166,7 +167,7 @@ export function resolveInventory(spec: unknown, source: string, opts: ResolveOpt
     const groups = ['all', ...(direct.length ? direct : ['ungrouped'])]
     const layers = [allVars, ...(direct.length ? direct.map((g) => groupVars(g, groupSpecs.get(g)!.vars)) : [ungroupedVars]),
       cleanVars(hs.vars, v.joinKey(v.joinKey('hosts', name), 'vars')), opts.hostVars?.[name] ?? {}]
-    const merged = splitAnsibleVars(Object.assign({}, ...layers), file, String, null)
+    const merged = splitAnsibleVars(layers.reduce<Vars>((a, b) => overrideVars(a, b), {}), file, String, null)
     const { vars: _ignored, ...own } = hs
     const conn = connectionFor(name, { ...defaults, ...merged.conn, ...own }, env, opts.cwd ?? process.cwd())
     hosts.set(name, { name, connection: conn, vars: wrapSecretVars(merged.rest), groups })

@@ -134,4 +134,15 @@ test('a vars file named almost like a group (k8s_cluster.yml for k8s-cluster) is
   ])
 })
 
+test('every level merges role mappings key by key: all < group < host', async () => {
+  const root = writeTree({
+    'hosts.ini': '[masters]\nm1 ansible_host=10.0.0.1\n',
+    'group_vars/all.yml': 'kubernetes:\n  version: 1.30.14\n  certSANs: [a]\n',
+    'group_vars/masters.yml': 'kubernetes:\n  podSubnet: 10.244.0.0/16\n  certSANs: [b]\n',
+    'host_vars/m1.yml': 'kubernetes:\n  apiPort: 8443\n',
+  })
+  const inv = await loadInventory(join(root, 'hosts.ini'), { cwd: root, env })
+  assert.equal(inv.hosts.get('m1')!.vars.kubernetes, { version: '1.30.14', podSubnet: '10.244.0.0/16', certSANs: ['b'], apiPort: 8443 })
+})
+
 test.run()
