@@ -205,10 +205,17 @@ function connectionFor(name: string, c: ConnectionFields, env: Readonly<Record<s
 function checkConnections(hosts: Map<string, InventoryHost>, file: string,
   checkKeyFile: ResolveOptions['checkKeyFile'], errors: ConfigError[]): void {
   const keyProblems = new Map<string, string | null>()
+  // Two names for one machine (an INI range with one ansible_host, a copied line): every role
+  // would configure it twice, as two different nodes.
+  const byEndpoint = new Map<string, string>()
   for (const [name, h] of hosts) {
     const c = h.connection
     const key = v.joinKey('hosts', name)
     if (c.connection === 'local') continue
+    const endpoint = `${c.address.toLowerCase()}:${c.port}${c.jump ? ` via ${c.jump}` : ''}`
+    const first = byEndpoint.get(endpoint)
+    if (first) errors.push(new ConfigError(file, `${key}.address`, `an address no other host has (one machine, one inventory name)`, `${c.address}:${c.port}${c.jump ? ` via ${c.jump}` : ''}, the address of ${first} too`))
+    else byEndpoint.set(endpoint, name)
     if (!isAddress(c.address)) {
       errors.push(new ConfigError(file, `${key}.address`, 'an IPv4/IPv6 address or host name (set address when the name is not one)', JSON.stringify(c.address)))
     }

@@ -69,6 +69,8 @@ const cases: Case[] = [
   { name: 'INI: broken section header', inv: 'hosts.ini', files: { 'hosts.ini': '[masters\nm1\n' }, want: ['hosts.ini', 'line 1', 'a section header', '"[masters"'] },
   { name: 'INI: host var without =', inv: 'hosts.ini', files: { 'hosts.ini': '[m]\nm1 ansible_host=10.0.0.1 become\n' }, want: ['hosts.ini', 'line 2', 'key=value after host m1', '"become"'] },
   { name: 'INI: ansible_become=maybe', inv: 'hosts.ini', files: { 'hosts.ini': 'm1 ansible_host=10.0.0.1 ansible_become=maybe\n' }, want: ['hosts.ini', 'line 1: m1 ansible_become', 'a boolean', '"maybe"'] },
+  { name: 'INI: a range with one ansible_host', inv: 'hosts.ini', files: withKey({ 'hosts.ini': '[m]\nmaster[1:3] ansible_host=10.0.0.5 ansible_ssh_private_key_file=id_ed25519\n' }), want: ['hosts.ini', 'hosts.master2.address', 'an address no other host has', '10.0.0.5:22, the address of master1 too'] },
+  { name: 'JSON: two hosts, one address', files: withKey({ 'inventory.json': JSON.stringify({ hosts: { a: { address: '10.0.0.7', keyFile: 'KEY' }, b: { address: '10.0.0.7', keyFile: 'KEY' } } }) }), want: ['inventory.json', 'hosts.b.address', 'an address no other host has', 'the address of a too'] },
   { name: 'INI: child group undefined', inv: 'hosts.ini', files: { 'hosts.ini': '[m]\nm1 ansible_host=10.0.0.1\n[k8s:children]\nm\netcd\n' }, want: ['hosts.ini', 'line 5', 'a child of [k8s:children]', "undefined group 'etcd'"] },
   { name: 'inventory path does not exist', inv: 'nope.ini', files: {}, want: ['nope.ini', 'inventory', 'an inventory file or directory', 'no such file'] },
   { name: 'lab that is not up', inv: 'lab:nolab', files: {}, want: ['nolab/inventory.json', "lab 'nolab'", 'npm run lab -- up', 'no inventory.json'] },
