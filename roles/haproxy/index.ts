@@ -9,7 +9,8 @@
 import { fileURLToPath } from 'node:url'
 import { defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
 import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/task.ts'
-import { ConfigErrors } from '../../lib/errors.ts'
+import { ConfigError, ConfigErrors, ModuleError } from '../../lib/errors.ts'
+import type { Inventory } from '../../lib/inventory/types.ts'
 import { validate } from '../../lib/inventory/validate.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
@@ -51,6 +52,27 @@ function model(h: HostContext, params: Partial<HaproxyParams>): HaproxyModel {
 }
 
 const ALL_TAGS = ['haproxy-install', 'haproxy-config', 'haproxy-service', 'keepalived']
+
+/**
+ * The model of every load balancer host from the inventory alone (ports two frontends bind, a
+ * keepalived VIP that is a host's address, no stats password, missing groups), before anything is
+ * contacted: the same checks the tasks make, as ConfigErrors.
+ */
+export function haproxyPreflight(inv: Inventory, hosts: readonly string[], params: Partial<HaproxyParams> = {}): ConfigError[] {
+  const problems = new Map<string, ConfigError>()
+  for (const h of hosts) {
+    try {
+      haproxyModel(mergeHaproxySettings(inv.hosts.get(h)?.vars.haproxy, params), inv, h)
+    } catch (e) {
+      if (!(e instanceof ModuleError)) throw e
+      const text = e.message.replace(/^haproxy: /, '')
+      const m = /^(haproxy\.[\w.]+): expected (.*?), found (.*)$/s.exec(text)
+      const err = m ? new ConfigError(inv.source, m[1]!, m[2]!, m[3]!) : new ConfigError(inv.source, 'haproxy', 'valid settings', text)
+      problems.set(err.message, err)
+    }
+  }
+  return [...problems.values()]
+}
 
 export function haproxy(params: Partial<HaproxyParams> = {}): Role {
   // Params given in the playbook are checked now, before any connection.
@@ -98,5 +120,5 @@ export function haproxy(params: Partial<HaproxyParams> = {}): Role {
     }),
     // The balancer is live when the role ends, not at the end of the play: later roles (kubeadm) use it.
     flushHandlers(),
-  ], { vars: { key: 'haproxy', schema: haproxyVarsSchema, ansibleNames: HAPROXY_ANSIBLE_NAMES } })
+  ], { vars: { key: 'haproxy', schema: haproxyVarsSchema, ansibleNames: HAPROXY_ANSIBLE_NAMES }, preflight: (inv, hosts) => haproxyPreflight(inv, hosts, p) })
 }

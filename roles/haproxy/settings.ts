@@ -97,6 +97,8 @@ export const haproxyDefaults: HaproxyParams = {
 }
 
 const port = () => int({ min: 1, max: 65535 })
+/** Kubernetes' default NodePort range (kube-apiserver --service-node-port-range). */
+const nodePort = () => int({ min: 30000, max: 32767 })
 const word = (expected: string, re: RegExp) => refine(string(), expected, (s) => re.test(s))
 const groupName = () => word('an inventory group name', /^[A-Za-z0-9_][\w.-]*$/)
 const time = () => word("an HAProxy time like '5s', '500ms', '1h'", /^\d+(us|ms|s|m|h|d)?$/)
@@ -141,8 +143,8 @@ export const haproxyVarsSchema = object({
     enabled: optional(boolean()),
     httpPort: optional(port()),
     httpsPort: optional(port()),
-    httpNodePort: optional(port()),
-    httpsNodePort: optional(port()),
+    httpNodePort: optional(nodePort()),
+    httpsNodePort: optional(nodePort()),
   }, { strict: true })),
   timeouts: optional(object({
     connect: optional(time()), client: optional(time()), server: optional(time()), tunnel: optional(time()), check: optional(time()),
@@ -258,8 +260,10 @@ function keepalivedModel(k: KeepalivedParams, inv: Inventory, host: string): Kee
   for (const p of peers) {
     const a = addressOf(inv, p)
     if (!isIPv4(a)) throw new ModuleError('haproxy', `haproxy.keepalived.peersGroup: expected an IPv4 inventory address for ${p} (VRRP peers), found '${a}'`)
-    if (a === k.vip) throw new ModuleError('haproxy', `haproxy.keepalived.vip: expected an address no host has, found ${k.vip}, the address of ${p}`)
   }
+  // The VIP floats between the peers: no host of the inventory may own it (a master, a worker too).
+  const owner = [...inv.hosts.keys()].find((h) => addressOf(inv, h) === k.vip)
+  if (owner) throw new ModuleError('haproxy', `haproxy.keepalived.vip: expected an address no host has, found ${k.vip}, the address of ${owner}`)
   const priority = k.priorities[host] ?? 150 - 10 * index
   if (!Number.isInteger(priority) || priority < 1 || priority > 254) {
     throw new ModuleError('haproxy', `haproxy.keepalived.priorities.${host}: expected an integer 1..254, found ${describe(priority)}`)

@@ -134,7 +134,7 @@ export const kubernetesVarsSchema: Schema<Partial<KubernetesParams>> = object({
   repoKeySha256: optional(refine(string(), '64 hex digits (sha256 of Release.key)', (s) => SHA256.test(s))),
   artifactsDir: optional(refine(string(), 'an absolute path on the controller', (s) => s.startsWith('/'))),
   kubeProxyConntrackMaxPerCore: optional(int({ min: 0, max: 1 << 24 })),
-  controlPlaneEndpoint: optional(refine(string(), 'host:port', (s) => /^[\w.-]+:\d{1,5}$/.test(s))),
+  controlPlaneEndpoint: optional(refine(string(), 'host:port with a port 1..65535', (s) => /^[\w.-]+:\d{1,5}$/.test(s) && Number(s.split(':').pop()) >= 1 && Number(s.split(':').pop()) <= 65535)),
   apiPort: optional(int({ min: 1, max: 65535 })),
   haproxyGroup: optional(group()),
   mastersGroup: optional(group()),

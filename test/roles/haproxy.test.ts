@@ -183,7 +183,8 @@ test('keepalived: first peer MASTER 150, the next BACKUP 140, unicast to each ot
 test('settings problems are one ModuleError naming each key', () => {
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ statsPort: 70000 }, /haproxy\.statsPort: expected an integer 1\.\.65535, found 70000/],
-    [{ ingress: { httpNodePort: 0 } }, /haproxy\.ingress\.httpNodePort: expected an integer 1\.\.65535, found 0/],
+    [{ ingress: { httpNodePort: 0 } }, /haproxy\.ingress\.httpNodePort: expected an integer 30000\.\.32767, found 0/],
+    [{ ingress: { httpNodePort: 8080 } }, /haproxy\.ingress\.httpNodePort: expected an integer 30000\.\.32767, found 8080/],
     [{ ingress: { httpPort: 8404 } }, /haproxy\.ingress\.httpPort: expected a port no other frontend binds, found 8404, also haproxy\.statsPort/],
     [{ timeouts: { connect: '5 seconds' } }, /haproxy\.timeouts\.connect: expected an HAProxy time like '5s'/],
     [{ keepalived: { enabled: true, vip: '10.0.0.300', interface: 'eth0', authPass: 'kaPw77' } }, /haproxy\.keepalived\.vip: expected an IPv4 address, found "10\.0\.0\.300"/],
@@ -221,13 +222,17 @@ test('the password stays a Secret until rendering: the model never prints it', (
   assert.ok(renderHaproxyConfig(m).includes('stats auth admin:from-a-secret-123\n'))
 })
 
-test('a failed settings check stops the role on that host before any other task', async () => {
+test('settings problems are found before any connection (the role\'s preflight), naming the key', async () => {
   const rec = new Recorder()
-  const pb = playbook('pb', [play('lb', { hosts: 'haproxy', items: [haproxy({ statsPassword: secret(PASSWORD), mastersGroup: 'empty' })] })])
-  const r = await runPlaybook(pb, { inventory: inv, connector: rec.connector })
-  assert.equal(r.results.map((x) => `${x.host} ${x.task} ${x.status}`).sort(),
-    ['lb1 Check HAProxy settings and backends failed', 'lb2 Check HAProxy settings and backends failed'])
-  assert.equal(r.failedHosts, ['lb1', 'lb2'])
+  const refused = async (params: Partial<HaproxyParams>): Promise<string> => {
+    const pb = playbook('pb', [play('lb', { hosts: 'haproxy', items: [haproxy({ statsPassword: secret(PASSWORD), ...params })] })])
+    try { await runPlaybook(pb, { inventory: inv, connector: rec.connector }); return 'accepted' } catch (e) { return (e as Error).message }
+  }
+  assert.match(await refused({ mastersGroup: 'empty' }), "seed001 inventory: haproxy.mastersGroup: expected the Kubernetes API servers (masters) in group 'empty', found an empty group")
+  assert.match(await refused({ apiPort: 8404 }), 'seed001 inventory: haproxy.statsPort: expected a port no other frontend binds, found 8404, also haproxy.apiPort')
+  assert.match(await refused({ keepalived: { enabled: true, vip: '10.110.190.22', interface: 'eth0', authPass: 'kaPw77' } as HaproxyParams['keepalived'] }),
+    'haproxy.keepalived.vip: expected an address no host has, found 10.110.190.22, the address of m1')
+  assert.equal(rec.connected, [], 'nothing contacted')
 })
 
 test('apiEndpoint: the VIP, else the first HAProxy host; a missing HAProxy host is a ConfigError', () => {
