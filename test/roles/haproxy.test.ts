@@ -230,7 +230,7 @@ test('settings problems are found before any connection (the role\'s preflight),
   }
   assert.match(await refused({ mastersGroup: 'empty' }), "seed001 inventory: haproxy.mastersGroup: expected the Kubernetes API servers (masters) in group 'empty', found an empty group")
   assert.match(await refused({ apiPort: 8404 }), 'seed001 inventory: haproxy.statsPort: expected a port no other frontend binds, found 8404, also haproxy.apiPort')
-  assert.match(await refused({ keepalived: { enabled: true, vip: '10.110.190.22', interface: 'eth0', authPass: 'kaPw77' } as HaproxyParams['keepalived'] }),
+  assert.match(await refused({ keepalived: { enabled: true, vip: '10.110.190.22', interface: 'eth0', authPass: 'kaPw77' } as unknown as HaproxyParams['keepalived'] }),
     'haproxy.keepalived.vip: expected an address no host has, found 10.110.190.22, the address of m1')
   assert.equal(rec.connected, [], 'nothing contacted')
 })
