@@ -14,6 +14,12 @@ export interface KubeVersion {
 /** Oldest release kubeplay renders a config for (v1beta3 exists since 1.22; pkgs.k8s.io starts at 1.24). */
 export const MIN_MINOR = 24
 
+/**
+ * Newest minor kubeplay accepts: kubeadm's v1beta4 config, the kubelet flags and pkgs.k8s.io's
+ * layout it renders hold through 1.34; 1.35 refuses cgroup v1 by default and is not handled yet.
+ */
+export const MAX_MINOR = 34
+
 /** `1.31.4`, `v1.31.4` → version; null otherwise (pre-releases are refused: clusters run releases). */
 export function parseKubeVersion(s: string): KubeVersion | null {
   const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(String(s).trim())
@@ -25,7 +31,7 @@ export function parseKubeVersion(s: string): KubeVersion | null {
 export function requireKubeVersion(s: string, where: string, key = 'version'): KubeVersion {
   const v = parseKubeVersion(s)
   if (!v || v.major !== 1) throw new ConfigError(where, key, 'a Kubernetes release like 1.31.4', JSON.stringify(s))
-  if (v.minor < MIN_MINOR) throw new ConfigError(where, key, `Kubernetes 1.${MIN_MINOR} or newer`, JSON.stringify(s))
+  if (v.minor < MIN_MINOR || v.minor > MAX_MINOR) throw new ConfigError(where, key, `a Kubernetes release kubeplay supports (1.${MIN_MINOR} to 1.${MAX_MINOR})`, JSON.stringify(s))
   return v
 }
 

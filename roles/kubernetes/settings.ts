@@ -236,6 +236,31 @@ export function clusterModel(s: KubernetesParams, inv: Inventory, where = inv.so
   return { s, version: version!, masters, workers, firstMaster: masters[0]!, controlPlaneEndpoint: endpoint!, addresses }
 }
 
+/**
+ * Pure: one Kubernetes version on every node (host vars can set kubernetes.version per host), and
+ * containerd's pause image pinned for the same minor when containerd.kubernetesVersion is set.
+ */
+function versionSkew(inv: Inventory, hosts: readonly string[], params: Partial<KubernetesParams>): ConfigError[] {
+  const byVersion = new Map<string, string[]>()
+  const errors: ConfigError[] = []
+  for (const h of new Set(hosts)) {
+    const vars = inv.hosts.get(h)?.vars ?? {}
+    let s: KubernetesParams
+    try { s = mergeKubernetesSettings(vars.kubernetes, params) } catch { continue }
+    byVersion.set(s.version, [...(byVersion.get(s.version) ?? []), h])
+    const c = vars.containerd as { kubernetesVersion?: unknown } | undefined
+    const cv = typeof c?.kubernetesVersion === 'string' ? /^v?1\.(\d+)/.exec(c.kubernetesVersion)?.[1] : undefined
+    if (cv !== undefined && `1.${cv}` !== s.version.split('.').slice(0, 2).join('.')) {
+      errors.push(new ConfigError(inv.source, `hosts.${h}: containerd.kubernetesVersion`, `the minor of kubernetes.version ${s.version} (or leave it unset: the pause image follows kubernetes.version)`, JSON.stringify(c!.kubernetesVersion)))
+    }
+  }
+  if (byVersion.size > 1) {
+    errors.push(new ConfigError(inv.source, 'kubernetes.version', 'one version on every node (playbooks/upgrade.ts moves them together)',
+      [...byVersion].map(([v, hs]) => `${v} on ${hs.join(', ')}`).join('; ')))
+  }
+  return errors
+}
+
 /** Kubespray's inventory group names, for the hint when kubeplay's are missing. */
 const KUBESPRAY_GROUPS: Readonly<Record<string, readonly string[]>> = {
   mastersGroup: ['kube_control_plane', 'kube-master'], workersGroup: ['kube_node', 'kube-node'],
@@ -285,6 +310,8 @@ export function kubernetesPreflight(inv: Inventory, params: Partial<KubernetesPa
   const first = inv.groups.get(masters)?.hosts[0] ?? [...inv.hosts.keys()][0]
   const vars = first ? inv.hosts.get(first)?.vars ?? {} : {}
   try {
+    const skew = versionSkew(inv, [...(inv.groups.get(masters)?.hosts ?? []), ...(inv.groups.get(params.workersGroup ?? kubernetesDefaults.workersGroup)?.hosts ?? [])], params)
+    if (skew.length) return skew
     modelFor(vars, inv, params)
     // The bundle on this controller is environment, not input: --list-* does without it.
     return ctx.listOnly ? [] : artifactsPreflightFor(inv, (v) => mergeKubernetesSettings(v, params))

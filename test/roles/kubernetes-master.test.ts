@@ -12,7 +12,7 @@ import { kubeadmApiVersion, packageVersion, parseKubeVersion, repoMinor, upgrade
 import { stringify } from 'yaml'
 import { validate } from '../../lib/inventory/validate.ts'
 import { kubernetesVarsSchema } from '../../roles/kubernetes/settings.ts'
-import { clusterModel, kubernetesDefaults, mergeKubernetesSettings } from '../../roles/kubernetes/settings.ts'
+import { clusterModel, kubernetesDefaults, kubernetesPreflight, mergeKubernetesSettings } from '../../roles/kubernetes/settings.ts'
 import { kubernetesRepository, kubernetesToolsCheck } from '../../roles/kubernetes/packages.ts'
 import { LocalConnection } from '../../lib/connection/local.ts'
 import type { Connection } from '../../lib/connection/types.ts'
@@ -187,6 +187,17 @@ test('cluster shapes Kubernetes or etcd would refuse are found from the inventor
     if (want === null) assert.equal(errors, [], name)
     else assert.ok(errors.some((e) => want.test(e)), `${name}: ${errors.join('\n')}`)
   }
+})
+
+test('versions: outside what kubeplay supports, skew between nodes, containerd pinned for another minor — refused from the inventory alone', () => {
+  assert.throws(() => clusterModel(mergeKubernetesSettings({ ...pre, version: '1.40.0' }, {}), seed001()), /kubernetes\.version: expected a Kubernetes release kubeplay supports \(1\.24 to 1\.34\), found "1\.40\.0"/)
+  const inv = seed001()
+  const withVars = (vars: Record<string, Record<string, unknown>>): Inventory => ({ ...inv, hosts: new Map([...inv.hosts].map(([n, h]) => [n, { ...h, vars: { kubernetes: { ...pre, version: '1.31.4' }, ...vars[n] } }])) })
+  const skew = kubernetesPreflight(withVars({ w3: { kubernetes: { ...pre, version: '1.30.14' } } }))
+  assert.equal(skew.map((e) => e.message), ['stub: kubernetes.version: expected one version on every node (playbooks/upgrade.ts moves them together), found 1.31.4 on m1, m2, m3, w1, w2; 1.30.14 on w3'])
+  const pause = kubernetesPreflight(withVars({ w1: { containerd: { kubernetesVersion: '1.30' } } }))
+  assert.match(pause.map((e) => e.message).join('\n'), 'hosts.w1: containerd.kubernetesVersion: expected the minor of kubernetes.version 1.31.4 (or leave it unset: the pause image follows kubernetes.version), found "1.30"')
+  assert.equal(kubernetesPreflight(withVars({})), [])
 })
 
 test.run()
