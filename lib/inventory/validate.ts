@@ -4,7 +4,7 @@
  * key path (`hosts.master1.port`), what was expected and what was found, all collected in one pass.
  */
 import { ConfigError, ConfigErrors } from '../errors.ts'
-import { Secret } from '../connection/quote.ts'
+import { isSecret, Secret } from '../connection/quote.ts'
 
 export interface Ctx {
   readonly file: string
@@ -221,3 +221,17 @@ export function parse<T>(schema: Schema<T>, value: unknown, file: string, opts: 
   if (r.errors.length > 0) throw new ConfigErrors(r.errors)
   return r.value as T
 }
+
+/** A Secret whose value fits in a config file word. Messages never show the value. */
+export function secretWord(label: string, expected: string, ok: (v: string) => boolean): Schema<Secret> {
+  return {
+    expected,
+    check: (v, key, ctx) => {
+      const s = isSecret(v) ? v : typeof v === 'string' ? new Secret(v, label) : undefined
+      if (s && ok(s.reveal())) return s
+      ctx.errors.push(new ConfigError(ctx.file, key || '(top level)', expected, s ? 'a secret that does not fit' : describe(v)))
+      return INVALID
+    },
+  }
+}
+

@@ -8,7 +8,7 @@ import { ConfigError, ModuleError } from '../../lib/errors.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
 import { isIPv4 } from '../../lib/inventory/net.ts'
 import {
-  boolean, describe, enumOf, int, INVALID, object, optional, record, refine, string, validate, type Schema,
+  boolean, describe, enumOf, int, INVALID, object, optional, record, refine, secretWord, string, validate, type Schema,
 } from '../../lib/inventory/validate.ts'
 
 export interface HaproxyIngressParams {
@@ -102,19 +102,6 @@ const nodePort = () => int({ min: 30000, max: 32767 })
 const word = (expected: string, re: RegExp) => refine(string(), expected, (s) => re.test(s))
 const groupName = () => word('an inventory group name', /^[A-Za-z0-9_][\w.-]*$/)
 const time = () => word("an HAProxy time like '5s', '500ms', '1h'", /^\d+(us|ms|s|m|h|d)?$/)
-
-/** A Secret whose value fits in a config file word. Messages never show the value. */
-export function secretWord(label: string, expected: string, ok: (v: string) => boolean): Schema<Secret> {
-  return {
-    expected,
-    check: (v, key, ctx) => {
-      const s = isSecret(v) ? v : typeof v === 'string' ? new Secret(v, label) : undefined
-      if (s && ok(s.reveal())) return s
-      ctx.errors.push(new ConfigError(ctx.file, key || '(top level)', expected, s ? 'a secret that does not fit' : describe(v)))
-      return INVALID
-    },
-  }
-}
 
 const statsPassword = secretWord('haproxy.statsPassword',
   'a string or secret() of 8+ printable characters without spaces, quotes, #, $ or backslashes',

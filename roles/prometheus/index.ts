@@ -11,7 +11,7 @@ import { role, task, type Role } from '../../lib/engine/task.ts'
 import { settings } from '../../lib/engine/vars.ts'
 import { configCheck } from '../../lib/k8s/config-check.ts'
 import { isIPv4 } from '../../lib/inventory/net.ts'
-import { array, boolean, enumOf, int, object, optional, refine, secret, string, type Schema } from '../../lib/inventory/validate.ts'
+import { array, boolean, enumOf, int, object, optional, refine, secretWord, string, type Schema } from '../../lib/inventory/validate.ts'
 import { ADMIN_KUBECONFIG, kubectl, kubectlWait } from '../../lib/modules/kubectl.ts'
 import { generatedSecret } from '../../lib/secrets.ts'
 import { checkManifest, IMAGES, renderGrafanaSecret, renderLoadBalancers, renderMonitoringStack, renderNamespace, type LoadBalanced, type MonitoringImages } from './render.ts'
@@ -60,6 +60,8 @@ export const prometheusDefaults: PrometheusParams = {
 }
 
 const nodePort = () => int({ min: 30000, max: 32767 })
+/** Defaults that ship with Grafana, the Prometheus stack's charts and tutorials. */
+const WEAK_PASSWORDS = new Set(['admin', 'password', 'prom-operator', 'changeme', 'grafana', 'admin123', 'password1', '12345678', 'administrator'])
 const duration = (eg: string) => refine(string(), `a Prometheus duration like '${eg}'`, (s) => /^\d+(ms|s|m|h|d|w|y)$/.test(s))
 const lb = enumOf(['prometheus', 'grafana', 'alertmanager'])
 const image = refine(string(), 'an image reference like quay.io/prometheus/prometheus:v2.54.1', (s) => /^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(s))
@@ -80,7 +82,8 @@ export const prometheusVarsSchema: Schema<unknown> = object({
   retention: optional(duration('15d')),
   scrapeInterval: optional(duration('30s')),
   grafanaAdminUser: optional(refine(string(), 'a user name', (s) => /^[\w.@-]+$/.test(s))),
-  grafanaAdminPassword: optional(secret('grafana_admin_password')),
+  grafanaAdminPassword: optional(secretWord('grafana_admin_password', 'a string or secret() of 8+ characters, not a well-known default (Grafana\'s own, the Prometheus charts\')',
+    (v) => v.length >= 8 && !WEAK_PASSWORDS.has(v.toLowerCase()))),
   wait: optional(boolean()),
   waitTimeoutSeconds: optional(int({ min: 1 })),
   kubeconfig: optional(refine(string(), 'an absolute path', (p) => p.startsWith('/'))),

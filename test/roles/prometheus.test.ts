@@ -103,4 +103,13 @@ test('tags: prometheus, kubernetes and monitoring on every task; the Secret task
   ])
 })
 
+test('a weak Grafana admin password is refused with the vars, before anything runs, without echoing it', () => {
+  const schema = object({ prometheus: optional(prometheusVarsSchema) })
+  for (const pw of ['admin', 'prom-operator', 'Admin', 'short7x']) {
+    const r = validate(schema, { prometheus: { grafanaAdminPassword: pw } }, 'group_vars/all.yml', { partial: true })
+    assert.equal(r.errors.map((e) => e.message), [`group_vars/all.yml: prometheus.grafanaAdminPassword: expected a string or secret() of 8+ characters, not a well-known default (Grafana's own, the Prometheus charts'), found a secret that does not fit`], pw)
+  }
+  assert.equal(validate(schema, { prometheus: { grafanaAdminPassword: 'c0rrect-horse' } }, 'g.yml', { partial: true }).errors, [])
+})
+
 test.run()
