@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { resolve } from 'node:path'
 import { accessSync, constants, readFileSync } from 'node:fs'
 import { Secret } from './connection/quote.ts'
 import { ConfigError } from './errors.ts'
@@ -96,7 +97,8 @@ export function vaultPassword(file?: string, env: NodeJS.ProcessEnv = process.en
   try {
     let executable = false
     try { accessSync(path, constants.X_OK); executable = true } catch { /* a plain file */ }
-    text = executable ? execFileSync(path, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }) : readFileSync(path, 'utf8')
+    // A relative script path is run from here (`pw.sh`), never looked up on $PATH.
+    text = executable ? execFileSync(resolve(path), [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }) : readFileSync(path, 'utf8')
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     throw new ConfigError(path, where, 'a readable vault password file (or an executable printing the password)',

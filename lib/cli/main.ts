@@ -22,7 +22,7 @@ import { loadInventory } from '../inventory/load.ts'
 import { selectHosts } from '../inventory/pattern.ts'
 import { vaultPassword } from '../vault.ts'
 import type { Inventory, ResolvedConnection, Vars } from '../inventory/types.ts'
-import { ANSIBLE_CONNECTION_VARS, shellSplit, splitAnsibleVars, type ConnectionFields } from '../inventory/ansible-vars.ts'
+import { shellSplit, splitAnsibleVars, type ConnectionFields } from '../inventory/ansible-vars.ts'
 import { validate, type Schema } from '../inventory/validate.ts'
 import { EXIT, parseArgs, USAGE, type CliOptions } from './args.ts'
 import { consoleReporter } from './console.ts'
@@ -71,7 +71,7 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
     const vault = vaultPassword(o.vaultPasswordFile)
     const schema = playbookVarsSchema(pb)
     inventory = withExtraVars(await loadInventory(o.inventory ?? 'lab', { schema, vaultPassword: vault }), o.extraVars, schema)
-    limit = o.limit
+    limit = o.limit?.startsWith('@') ? limitFile(o.limit.slice(1)) : o.limit
     if (o.retry) {
       const retry = retryPlan(o.stateDir, pb.name, o.check, inventory, o.limit)
       out(retry.message)
@@ -174,6 +174,17 @@ function readLastRun(stateDir: string, playbook: string): { file: string; last: 
   }
   if (last.playbook !== playbook) throw new ConfigError(file, 'playbook', `a last run of '${playbook}' (--retry reruns the same playbook)`, `a run of '${last.playbook}'`)
   return { file, last }
+}
+
+/** `--limit @file`: host names or patterns, one per line (an Ansible `.retry` file), as one pattern. */
+function limitFile(file: string): string {
+  let text: string
+  try { text = readFileSync(file, 'utf8') } catch (e) {
+    throw new ConfigError(file, '--limit', 'a readable file of host names, one per line', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message)
+  }
+  const names = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+  if (!names.length) throw new ConfigError(file, '--limit', 'a file of host names, one per line', 'an empty file')
+  return names.join(':')
 }
 
 /** Pure: an inventory argument as a comparable path (`lab` and `lab:NAME` stay as they are). */
@@ -292,7 +303,7 @@ export function withExtraVars(inv: Inventory, specs: readonly string[], schema?:
     // Connection vars apply to every host's connection; the rest are vars.
     const split = splitAnsibleVars(p.vars, p.where, (k) => k, errors)
     conn = { ...conn, ...connectionOverrides(split.conn) }
-    const vars = Object.fromEntries(Object.entries(split.clean).filter(([k]) => !(k in split.conn) && !ANSIBLE_CONNECTION_VARS[k]))
+    const vars = Object.fromEntries(Object.entries(split.clean).filter(([k]) => !k.startsWith('ansible_')))
     if (schema) {
       let r = validate(schema, mergeExtra({}, vars), p.where, { partial: true })
       // KEY=VALUE gives strings; where a setting wants a number or a boolean, `9000` and `true` are one.

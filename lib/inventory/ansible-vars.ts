@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.ts'
 import { Secret } from '../connection/quote.ts'
 import type { ConnectionSpec, Vars } from './types.ts'
 import { isAddress, isPort } from './net.ts'
-import { describe } from './validate.ts'
+import { describe, editDistance } from './validate.ts'
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 export type ConnectionFields = Mutable<ConnectionSpec>
@@ -103,11 +103,49 @@ const asPort: Coerce = (v) => {
 const asBool: Coerce = (v) => toBoolean(v) ?? { error: 'a boolean (true/false/yes/no)' }
 const asConnection: Coerce = (v) =>
   v === 'local' ? 'local' : v === 'ssh' || v === 'smart' || v === 'paramiko' ? 'ssh' : { error: "'ssh' or 'local'" }
-const asJump: Coerce = (v) => {
-  if (typeof v !== 'string') return { error: 'ssh arguments as a string' }
-  const j = jumpFromSshArgs(v)
-  // Other ssh options have no kubeplay meaning; only the bastion is kept.
-  return j === null ? undefined : j
+/**
+ * Pure: the ssh options of `ansible_ssh_common_args` / `ansible_ssh_extra_args` that kubeplay
+ * honours — a bastion (`-J`, `ProxyJump`, `ProxyCommand ssh -W`), a known_hosts file
+ * (`UserKnownHostsFile`), an identity file (`-i`, `IdentityFile`), a port (`-p`, `Port`),
+ * `StrictHostKeyChecking=yes` — as connection fields; any other option is an error naming it,
+ * never silently dropped (a known_hosts file named there must be the one used).
+ */
+export function connectionFromSshArgs(args: string): Partial<ConnectionFields> | { error: string } {
+  const words = shellSplit(args)
+  if (!Array.isArray(words)) return words
+  const out: Partial<ConnectionFields> = {}
+  const jump = jumpFromSshArgs(args)
+  if (jump !== null && typeof jump === 'object') return jump
+  if (typeof jump === 'string') out.jump = jump
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!
+    const next = (): string | undefined => words[++i]
+    if (w === '-J') { next(); continue }
+    if (w === '-i') { const f = next(); if (!f) return { error: '-i followed by a key file' }; out.keyFile = f; continue }
+    if (w === '-p') { const p = Number(next()); if (!isPort(p)) return { error: '-p followed by a port 1..65535' }; out.port = p; continue }
+    let opt: string | undefined
+    if (w === '-o') opt = next()
+    else if (w.startsWith('-o')) opt = w.slice(2)
+    else return { error: `ssh options kubeplay supports (-J, -i, -p, -o ProxyJump/ProxyCommand/UserKnownHostsFile/IdentityFile/Port/StrictHostKeyChecking=yes); '${w}' has no kubeplay equivalent` }
+    const m = opt ? /^(\w+)\s*[= ]\s*(.*)$/s.exec(opt.trim()) : null
+    if (!m) return { error: `-o Option=value, found '-o ${opt ?? ''}'` }
+    const [name, value] = [m[1]!.toLowerCase(), m[2]!.trim().replace(/^(["'])(.*)\1$/, '$2')]
+    if (name === 'proxyjump' || name === 'proxycommand') continue
+    if (name === 'userknownhostsfile') out.knownHosts = value
+    else if (name === 'identityfile') out.keyFile = value
+    else if (name === 'port') { if (!isPort(Number(value))) return { error: `-o Port=1..65535, found '${value}'` }; out.port = Number(value) }
+    else if (name === 'stricthostkeychecking') {
+      if (!/^(yes|true)$/i.test(value)) return { error: `host key checking kept on: StrictHostKeyChecking=${value} has no per-host equivalent (run with --host-key-policy accept-new to trust new hosts on first contact, or list their keys in a known_hosts file)` }
+    } else return { error: `ssh options kubeplay supports (ProxyJump, ProxyCommand, UserKnownHostsFile, IdentityFile, Port, StrictHostKeyChecking=yes); -o ${m[1]} has no kubeplay equivalent` }
+  }
+  return out
+}
+
+/** Pure: ` (did you mean 'ansible_host'?)` for a near miss among the variables kubeplay reads, else ''. */
+function nearest(k: string): string {
+  const known = [...Object.keys(ANSIBLE_CONNECTION_VARS), ...SSH_ARGS_VARS, ...Object.keys(HARMLESS_ANSIBLE_VARS)]
+  const near = known.find((n) => editDistance(n, k) <= 2)
+  return near ? ` (did you mean '${near}'?)` : ''
 }
 
 /** ansible var → [field, coercion]. Aliases included (ansible_ssh_host, ansible_ssh_pass, …). */
@@ -126,9 +164,22 @@ export const ANSIBLE_CONNECTION_VARS: Readonly<Record<string, readonly [Field, C
   ansible_become: ['become', asBool],
   ansible_become_password: ['becomePassword', asSecret],
   ansible_become_pass: ['becomePassword', asSecret],
-  ansible_ssh_common_args: ['jump', asJump],
-  ansible_ssh_extra_args: ['jump', asJump],
   ansible_connection: ['connection', asConnection],
+}
+
+/** The ssh arguments vars: several connection fields from one var (connectionFromSshArgs). */
+export const SSH_ARGS_VARS = new Set(['ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_ssh_args'])
+
+/**
+ * Ansible variables that change nothing in how kubeplay connects, accepted without effect (a migrated
+ * inventory keeps them): the Python interpreter, pipelining, retries. `ansible_become_method` and
+ * `ansible_become_user` only as what kubeplay does (sudo to root).
+ */
+const HARMLESS_ANSIBLE_VARS: Readonly<Record<string, ((v: unknown) => string | null) | null>> = {
+  ansible_python_interpreter: null, ansible_pipelining: null, ansible_ssh_pipelining: null, ansible_ssh_retries: null,
+  ansible_timeout: null, ansible_ssh_timeout: null, ansible_shell_type: null,
+  ansible_become_method: (v) => (v === 'sudo' ? null : "'sudo' (kubeplay becomes root with sudo)"),
+  ansible_become_user: (v) => (v === 'root' ? null : "'root' (kubeplay becomes root)"),
 }
 
 export interface SplitVars {
@@ -150,6 +201,24 @@ export function splitAnsibleVars(vars: Vars, file: string, keyOf: (k: string) =>
   const rest: Vars = {}
   const clean: Vars = {}
   for (const [k, v] of Object.entries(vars)) {
+    if (SSH_ARGS_VARS.has(k)) {
+      const r = typeof v === 'string' ? connectionFromSshArgs(v) : { error: 'ssh arguments as a string' }
+      if ('error' in r) { errors?.push(new ConfigError(file, keyOf(k), r.error as string, describe(v))); continue }
+      clean[k] = v
+      Object.assign(conn, r)
+      continue
+    }
+    if (k.startsWith('ansible_') && !ANSIBLE_CONNECTION_VARS[k]) {
+      const harmless = HARMLESS_ANSIBLE_VARS[k]
+      const problem = harmless === undefined
+        ? `an Ansible variable kubeplay reads (${[...Object.keys(ANSIBLE_CONNECTION_VARS), ...SSH_ARGS_VARS].filter((n) => !n.startsWith('ansible_ssh_h')).slice(0, 8).join(', ')} …)${nearest(k)}`
+        : harmless === null ? null : harmless(v)
+      if (problem) { errors?.push(new ConfigError(file, keyOf(k), problem, harmless === undefined ? 'a variable kubeplay does not know' : describe(v))); continue }
+      // Kept as a plain var, as Ansible would have it.
+      rest[k] = v
+      clean[k] = v
+      continue
+    }
     const map = ANSIBLE_CONNECTION_VARS[k]
     if (!map) { rest[k] = v; clean[k] = v; continue }
     const r = map[1](v)

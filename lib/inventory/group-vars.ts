@@ -61,7 +61,7 @@ export async function readVarsFile(file: string, errors: ConfigError[], opts: Pi
       return undefined
     }
   } else {
-    let text = readFileSync(file, 'utf8')
+    let text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
     if (isVaultText(text)) {
       // An `ansible-vault encrypt`ed file (group_vars/all/vault.yml): decrypt, then read as usual.
       if (!opts.vaultPassword) {

@@ -68,7 +68,8 @@ export async function readInventoryFile(file: string, errors: ConfigError[]): Pr
     }
     return mod.default as InventorySpec
   }
-  const text = readFileSync(file, 'utf8')
+  // A UTF-8 byte order mark (Windows editors) is not part of the content.
+  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
   if (ext === '.json') return parseJson(text, file, errors) as InventorySpec | undefined
   const imported = ext === '.yml' || ext === '.yaml' ? parseAnsibleYaml(text, file) : parseAnsibleIni(text, file)
   errors.push(...imported.errors)

@@ -125,7 +125,9 @@ export const KUBERNETES_ANSIBLE_NAMES: Readonly<Record<string, string>> = {
 }
 
 export const kubernetesVarsSchema: Schema<Partial<KubernetesParams>> = object({
-  version: optional(custom('a Kubernetes release like 1.31.4', (v) => (typeof v === 'string' && /^v?1\.\d+\.\d+$/.test(v) ? v.replace(/^v/, '') : { error: 'a Kubernetes release like 1.31.4' }))),
+  version: optional(custom('a Kubernetes release like 1.31.4', (v) => (typeof v === 'string' && /^v?1\.\d+\.\d+$/.test(v) ? v.replace(/^v/, '')
+    // `version: 1.30` in YAML is the number 1.3: say so rather than show 1.3.
+    : { error: typeof v === 'number' ? 'a Kubernetes release like 1.31.4, quoted in YAML ("1.31.4"; an unquoted 1.30 is the number 1.3)' : 'a Kubernetes release like 1.31.4' }))),
   packageRevision: optional(refine(string(), "a Debian revision like '1.1'", (s) => /^[0-9][0-9A-Za-z.+~]*$/.test(s))),
   packageSource: optional(union(
     enumOf(['pkgs.k8s.io', 'preinstalled', 'artifacts']),

@@ -3,6 +3,10 @@ import * as assert from 'uvu/assert'
 import { expandHostRange, parseAnsibleIni, parseAnsibleYaml, parseIniValue } from '../../lib/inventory/ansible.ts'
 import { jumpFromSshArgs, shellSplit, toBoolean } from '../../lib/inventory/ansible-vars.ts'
 import { inventoryFromSpec } from '../../lib/inventory/resolve.ts'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadInventory } from '../../lib/inventory/load.ts'
+import { writeTree } from './tmp.ts'
 import { isSecret } from '../../lib/connection/quote.ts'
 
 const env = { USER: 'me', HOME: '/home/me' }
@@ -135,6 +139,17 @@ test('ssh args: ProxyJump, -J, ProxyCommand; none → null', () => {
   assert.ok(typeof jumpFromSshArgs('-o ProxyCommand="nc -x proxy %h %p"') === 'object')
   assert.equal(shellSplit(`a 'b c' "d\\"e" f#g # h`, { comments: true }), ['a', 'b c', 'd"e', 'f#g'])
   assert.equal([toBoolean('yes'), toBoolean('Off'), toBoolean(1), toBoolean('maybe')], [true, false, true, null])
+})
+
+test('ansible_ssh_common_args: the bastion, known_hosts file, identity file and port are honoured', async () => {
+  const root = writeTree({
+    'hosts.ini': "bastion ansible_host=10.0.0.9\nm1 ansible_host=10.0.0.1 ansible_ssh_common_args='-J bastion -o UserKnownHostsFile=/etc/kp/known_hosts -i KEY -p 2222 -o StrictHostKeyChecking=yes' ansible_python_interpreter=/usr/bin/python3\n",
+    'id_test': 'not really a key\n',
+  })
+  writeFileSync(join(root, 'hosts.ini'), readFileSync(join(root, 'hosts.ini'), 'utf8').replace('KEY', join(root, 'id_test')))
+  const inv = await loadInventory(join(root, 'hosts.ini'), { cwd: root, env: { USER: 'me', HOME: '/home/me' } })
+  const c = inv.hosts.get('m1')!.connection
+  assert.equal([c.jump, c.knownHosts, c.keyFile, c.port], ['bastion', '/etc/kp/known_hosts', join(root, 'id_test'), 2222])
 })
 
 test.run()
