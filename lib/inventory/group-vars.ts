@@ -132,6 +132,7 @@ export async function loadVarsFor(dirs: readonly string[], name: string, errors:
     for (const file of varsFilesFor(dir, name)) {
       const raw = await readVarsFile(file, errors, opts)
       if (!raw) continue
+      errors.push(...jinjaProblems(raw, file))
       let vars = splitAnsibleVars(raw, file, (k) => k, errors).clean
       if (opts.schema) {
         // partial: a required key may live in another file of the same group.
@@ -183,6 +184,21 @@ function mergeFileVars(into: Vars, vars: Vars, c: { file: string; group: string;
     c.setBy.set(key, c.file)
   }
   return out
+}
+
+const JINJA = /\{\{\s*[A-Za-z_][^}]*\}\}|\{%.*%\}/
+
+/**
+ * Pure: values that are Jinja expressions (`{{ ansible_host }}`, `{{ groups['masters'][0] }}`) —
+ * Ansible renders them, kubeplay would use the braces as they are. One error per value.
+ */
+export function jinjaProblems(vars: unknown, file: string, prefix = ''): ConfigError[] {
+  if (typeof vars === 'string') {
+    return JINJA.test(vars) ? [new ConfigError(file, prefix || '(value)', 'a plain value (kubeplay does not render Jinja: write the value, or compute it in a .ts vars file)', JSON.stringify(vars))] : []
+  }
+  if (Array.isArray(vars)) return vars.flatMap((v, i) => jinjaProblems(v, file, `${prefix}[${i}]`))
+  if (isMapping(vars)) return Object.entries(vars).flatMap(([k, v]) => jinjaProblems(v, file, prefix ? `${prefix}.${k}` : k))
+  return []
 }
 
 /** Pure: `k8s_cluster` and `k8s-cluster` (and `K8s.Cluster`) compare equal. */

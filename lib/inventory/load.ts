@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { ConfigError, ConfigErrors } from '../errors.ts'
 import type { Inventory, InventorySpec } from './types.ts'
 import { parseAnsibleIni, parseAnsibleYaml } from './ansible.ts'
-import { loadAllVars, parseJson, wrapSecretVars, type VarsLoadOptions } from './group-vars.ts'
+import { jinjaProblems, loadAllVars, parseJson, wrapSecretVars, type VarsLoadOptions } from './group-vars.ts'
 import { resolveInventory, type ResolveOptions } from './resolve.ts'
 import { describe, joinKey, validate } from './validate.ts'
 import { decryptInline } from '../vault.ts'
@@ -148,6 +148,9 @@ export async function loadInventory(src: string, opts: LoadOptions = {}): Promis
   const groupNames = ['all', 'ungrouped', ...Object.keys(spec.groups ?? {})]
   const hostNames = typeof spec.hosts === 'object' && spec.hosts !== null ? Object.keys(spec.hosts) : []
   if (opts.schema) checkInlineVars(spec, found.file, opts.schema, errors)
+  errors.push(...jinjaProblems(spec.vars, found.file, 'vars'))
+  for (const [g, group] of Object.entries(spec.groups ?? {})) errors.push(...jinjaProblems(group?.vars, found.file, joinKey(joinKey('groups', g), 'vars')))
+  for (const [h, host] of Object.entries(spec.hosts ?? {})) errors.push(...jinjaProblems(host?.vars, found.file, joinKey(joinKey('hosts', h), 'vars')))
   const groupVars = await loadAllVars(bases, 'group_vars', groupNames, errors, opts)
   const hostVars = await loadAllVars(bases, 'host_vars', hostNames, errors, opts)
   const r = resolveInventory(spec, found.source, {

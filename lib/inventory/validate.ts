@@ -193,11 +193,15 @@ export function union<T extends Schema<unknown>[]>(...alts: T): Schema<Infer<T[n
   return {
     expected,
     check: (v, key, ctx) => {
+      const inside: ConfigError[][] = []
       for (const a of alts) {
         const scratch: Ctx = { ...ctx, errors: [] }
         const r = a.check(v, key, scratch)
         if (r !== INVALID && scratch.errors.length === 0) return r as Infer<T[number]>
+        // The value has this alternative's shape but something inside is wrong (a mapping missing a key).
+        if (scratch.errors.length && scratch.errors.every((e) => e.key !== (key || '(top level)'))) inside.push(scratch.errors)
       }
+      if (inside.length === 1) { ctx.errors.push(...inside[0]!); return INVALID }
       return fail(ctx, key, expected, describe(v))
     },
   }

@@ -35,4 +35,13 @@ test('an INI file without extension (Ansible’s `hosts`); relative key files ar
   assert.is(inv.hosts.get('m1')!.connection.keyFile, join(root, 'keys/id'))
 })
 
+test('a JSON inventory and a YAML vars file written with a UTF-8 byte order mark load as without one', async () => {
+  const root = writeTree({
+    'inventory.json': '\uFEFF' + JSON.stringify({ hosts: { m1: { address: '10.0.0.1' } } }),
+    'group_vars/all.yml': '\uFEFFx: 1\n',
+  })
+  const inv = await loadInventory(join(root, 'inventory.json'), { cwd: root })
+  assert.equal(inv.hosts.get('m1')!.vars, { x: 1 })
+})
+
 test.run()

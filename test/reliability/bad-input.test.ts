@@ -111,6 +111,9 @@ const cases: Case[] = [
   // tags, limits, tasks
   { name: 'unknown tag', files: withKey({ 'inventory.json': ssh() }), args: ['--tags', 'metalb'], want: ['--tags', 'metalb', "one of the playbook's tags (cluster, noop)", "unknown tag 'metalb'"] },
   { name: 'unknown skip tag', files: withKey({ 'inventory.json': ssh() }), args: ['--skip-tags', 'nope'], want: ['--skip-tags', 'nope', "one of the playbook's tags", "unknown tag 'nope'"] },
+  { name: '--limit @file that does not exist', files: withKey({ 'inventory.json': ssh() }), args: ['--limit', '@ROOT/site.retry'], want: ['site.retry', '--limit', 'a readable file of host names, one per line', 'no such file'] },
+  { name: 'Jinja left in a group var', files: groupVars('api_ip: "{{ ansible_host }}"\n'), want: ['group_vars/all.yml', 'api_ip', 'a plain value (kubeplay does not render Jinja', '"{{ ansible_host }}"'] },
+  { name: 'Jinja left in an INI var', inv: 'hosts.ini', files: { 'hosts.ini': "m1 ansible_host=10.0.0.1 first_master=\"{{ groups['masters'][0] }}\"\n" }, want: ['hosts.ini', 'hosts.m1.vars.first_master', 'a plain value', "{{ groups['masters'][0] }}"] },
   { name: '--limit matches no host', files: withKey({ 'inventory.json': ssh() }), args: ['--limit', 'm9'], want: ['--limit', 'm9', 'a host or group of', "'m9', which is neither"] },
   { name: '--start-at-task names no task', files: withKey({ 'inventory.json': ssh() }), args: ['--start-at-task', 'Install Windows'], want: ['--start-at-task', 'Install Windows', 'the title of a task', 'no such task'] },
   // flags

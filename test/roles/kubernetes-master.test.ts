@@ -200,4 +200,11 @@ test('versions: outside what kubeplay supports, skew between nodes, containerd p
   assert.equal(kubernetesPreflight(withVars({})), [])
 })
 
+test('settings mistakes name the key and the fix: an unquoted YAML version, a mirror without its key digest', () => {
+  const r1 = validate(kubernetesVarsSchema, { version: 1.3 }, 'group_vars/all.yml', { key: 'kubernetes' })
+  assert.equal(r1.errors.map((e) => e.message), ['group_vars/all.yml: kubernetes.version: expected a Kubernetes release like 1.31.4, quoted in YAML ("1.31.4"; an unquoted 1.30 is the number 1.3), found 1.3'])
+  const r2 = validate(kubernetesVarsSchema, { packageSource: { mirror: 'https://mirror.example/k8s/' } }, 'group_vars/all.yml', { key: 'kubernetes' })
+  assert.equal(r2.errors.map((e) => e.message), ['group_vars/all.yml: kubernetes.packageSource.keySha256: expected 64 hex digits, found nothing'])
+})
+
 test.run()
