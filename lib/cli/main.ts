@@ -24,6 +24,7 @@ import { vaultPassword } from '../vault.ts'
 import type { Inventory, ResolvedConnection, Vars } from '../inventory/types.ts'
 import { shellSplit, splitAnsibleVars, type ConnectionFields } from '../inventory/ansible-vars.ts'
 import { validate, type Schema } from '../inventory/validate.ts'
+import { noteOrigin } from '../inventory/origins.ts'
 import { EXIT, parseArgs, USAGE, type CliOptions } from './args.ts'
 import { consoleReporter } from './console.ts'
 import { jsonReportText, writeHtmlReport } from '../report/index.ts'
@@ -318,7 +319,12 @@ export function withExtraVars(inv: Inventory, specs: readonly string[], schema?:
   }
   if (errors.length) throw new ConfigErrors(errors)
   const hosts = new Map([...inv.hosts].map(([n, h]) => [n, { ...h, vars: mergeExtra(h.vars, extra), connection: { ...h.connection, ...conn } }]))
-  return { ...inv, hosts }
+  const origins = new Map([...inv.hosts.keys()].map((n) => {
+    const o = new Map(inv.origins?.get(n) ?? [])
+    for (const p of parts) noteOrigin(o, mergeExtra({}, p.vars), p.where)
+    return [n, o] as const
+  }))
+  return { ...inv, hosts, origins }
 }
 
 /** Pure: the connection fields `-e ansible_*` may change, as a resolved connection has them. */

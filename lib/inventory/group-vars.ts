@@ -24,6 +24,7 @@ import { parseYaml } from './ansible.ts'
 import { splitAnsibleVars } from './ansible-vars.ts'
 import { describe, validate, type Schema } from './validate.ts'
 import { decryptInline, decryptVault, isVaultText, secretLeaves } from '../vault.ts'
+import { attachOrigins, noteOrigin, type Origins } from './origins.ts'
 
 export { isSecretVarName }
 
@@ -126,6 +127,7 @@ export interface VarsLoadOptions {
 export async function loadVarsFor(dirs: readonly string[], name: string, errors: ConfigError[],
   opts: VarsLoadOptions = {}): Promise<Vars | undefined> {
   let merged: Vars | undefined
+  const origins: Origins = new Map()
   for (const dir of dirs) {
     let inDir: Vars | undefined
     const setBy = new Map<string, string>()
@@ -141,11 +143,12 @@ export async function loadVarsFor(dirs: readonly string[], name: string, errors:
         vars = (r.value as Vars | undefined) ?? {}
       }
       inDir = mergeFileVars(inDir ?? {}, vars, { file, group: name, setBy, errors })
+      noteOrigin(origins, vars, file)
     }
     // A later directory overrides an earlier one leaf by leaf (mappings merge, the rest replaces).
     if (inDir) merged = merged ? overrideVars(merged, inDir) : inDir
   }
-  return merged
+  return merged && attachOrigins(merged, origins)
 }
 
 const isMapping = (v: unknown): v is Vars => !!v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype

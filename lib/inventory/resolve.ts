@@ -15,6 +15,7 @@ import { ConfigError, ConfigErrors } from '../errors.ts'
 import type { ConnectionSpec, Inventory, InventoryGroup, InventoryHost, InventorySpec, ResolvedConnection, Vars } from './types.ts'
 import { splitAnsibleVars, type ConnectionFields } from './ansible-vars.ts'
 import { overrideVars, wrapSecretVars } from './group-vars.ts'
+import { attachedOrigins, noteOrigin, type Origins } from './origins.ts'
 import { isAddress, isPort } from './net.ts'
 import * as v from './validate.ts'
 
@@ -159,15 +160,29 @@ export function resolveInventory(spec: unknown, source: string, opts: ResolveOpt
   const allVars = groupVars('all', cleanVars(s.vars, 'vars'))
   const ungroupedVars = groupVars('ungrouped', {})
   const hosts = new Map<string, InventoryHost>()
+  const origins = new Map<string, Origins>()
+  // A layer's leaves come from its attached per-file origins (group_vars, host_vars), else the inventory file.
+  const layerOrigins = (layer: Vars, fromFiles: Vars | undefined, into: Origins): void => {
+    noteOrigin(into, layer, file)
+    const o = attachedOrigins(fromFiles)
+    if (o) for (const [p, f] of o) into.set(p, f)
+  }
   const ungrouped: string[] = []
   for (const name of hostNames) {
     const hs = hostSpecs.get(name)!
     const direct = byDepth.filter((g) => members(g).has(name))
     if (direct.length === 0) ungrouped.push(name)
     const groups = ['all', ...(direct.length ? direct : ['ungrouped'])]
+    const inline = cleanVars(hs.vars, v.joinKey(v.joinKey('hosts', name), 'vars'))
     const layers = [allVars, ...(direct.length ? direct.map((g) => groupVars(g, groupSpecs.get(g)!.vars)) : [ungroupedVars]),
-      cleanVars(hs.vars, v.joinKey(v.joinKey('hosts', name), 'vars')), opts.hostVars?.[name] ?? {}]
+      inline, opts.hostVars?.[name] ?? {}]
     const merged = splitAnsibleVars(layers.reduce<Vars>((a, b) => overrideVars(a, b), {}), file, String, null)
+    const hostOrigins: Origins = new Map()
+    layerOrigins(allVars, opts.groupVars?.all, hostOrigins)
+    for (const g of direct) layerOrigins(groupVars(g, groupSpecs.get(g)!.vars), opts.groupVars?.[g], hostOrigins)
+    layerOrigins(inline, undefined, hostOrigins)
+    layerOrigins(opts.hostVars?.[name] ?? {}, opts.hostVars?.[name], hostOrigins)
+    origins.set(name, hostOrigins)
     const { vars: _ignored, ...own } = hs
     const conn = connectionFor(name, { ...defaults, ...merged.conn, ...own }, env, opts.cwd ?? process.cwd())
     hosts.set(name, { name, connection: conn, vars: wrapSecretVars(merged.rest), groups })
@@ -181,7 +196,7 @@ export function resolveInventory(spec: unknown, source: string, opts: ResolveOpt
   for (const [g, gs] of groupSpecs) {
     groups.set(g, { name: g, hosts: sortHosts(members(g)), children: children.get(g) ?? [], vars: wrapSecretVars(groupVars(g, gs.vars)) })
   }
-  return errors.length ? { errors } : { inventory: { source, hosts, groups }, errors }
+  return errors.length ? { errors } : { inventory: { source, hosts, groups, origins }, errors }
 }
 
 /** Fills defaults: address = name, port 22, `$USER`, ssh-agent when no key or password. */

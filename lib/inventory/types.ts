@@ -99,4 +99,6 @@ export interface Inventory {
   /** In inventory order. */
   readonly hosts: ReadonlyMap<string, InventoryHost>
   readonly groups: ReadonlyMap<string, InventoryGroup>
+  /** Per host, the file that set each leaf of its vars (`kubernetes.podSubnet` → the group_vars file). */
+  readonly origins?: ReadonlyMap<string, ReadonlyMap<string, string>>
 }

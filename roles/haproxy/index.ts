@@ -11,6 +11,7 @@ import { defineModule, noChange, type HostContext } from '../../lib/engine/modul
 import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/task.ts'
 import { ConfigError, ConfigErrors, ModuleError } from '../../lib/errors.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
+import { originOf } from '../../lib/inventory/origins.ts'
 import { validate } from '../../lib/inventory/validate.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
@@ -67,7 +68,9 @@ export function haproxyPreflight(inv: Inventory, hosts: readonly string[], param
       if (!(e instanceof ModuleError)) throw e
       const text = e.message.replace(/^haproxy: /, '')
       const m = /^(haproxy\.[\w.]+): expected (.*?), found (.*)$/s.exec(text)
-      const err = m ? new ConfigError(inv.source, m[1]!, m[2]!, m[3]!) : new ConfigError(inv.source, 'haproxy', 'valid settings', text)
+      // Named where the setting was set (or, missing, where the other haproxy settings are).
+      const file = m ? originOf(inv, h, m[1]!, { orParent: m[3]!.startsWith('nothing') }) ?? inv.source : inv.source
+      const err = m ? new ConfigError(file, m[1]!, m[2]!, m[3]!) : new ConfigError(inv.source, 'haproxy', 'valid settings', text)
       problems.set(err.message, err)
     }
   }

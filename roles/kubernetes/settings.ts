@@ -7,6 +7,7 @@
 import type { PreflightContext } from '../../lib/engine/task.ts'
 import { ConfigError, ConfigErrors } from '../../lib/errors.ts'
 import { selectHosts } from '../../lib/inventory/pattern.ts'
+import { originOf } from '../../lib/inventory/origins.ts'
 import { formatIPv4, isCidr, isIPv4, parseCidr, parseIPv4, rangesOverlap } from '../../lib/inventory/net.ts'
 import type { Inventory, Vars } from '../../lib/inventory/types.ts'
 import {
@@ -234,7 +235,7 @@ export function clusterModel(s: KubernetesParams, inv: Inventory, where = inv.so
   if (epHost && isIPv4(epHost) && (rangesOverlap(s.podSubnet, epHost) || rangesOverlap(s.serviceSubnet, epHost))) {
     errors.push(new ConfigError(where, 'kubernetes.controlPlaneEndpoint', 'an address outside podSubnet and serviceSubnet', endpoint!))
   }
-  if (errors.length) throw new ConfigErrors(dedupe(errors))
+  if (errors.length) throw new ConfigErrors(dedupe(errors).map((e) => atOrigin(e, inv, masters[0] ?? [...inv.hosts.keys()][0], where)))
   return { s, version: version!, masters, workers, firstMaster: masters[0]!, controlPlaneEndpoint: endpoint!, addresses }
 }
 
@@ -291,6 +292,16 @@ function clusterShapeProblems(s: KubernetesParams, inv: Inventory, masters: read
     errors.push(new ConfigError(where, `groups.${s.haproxyGroup}`, `a load balancer apart from the masters, or kubernetes.apiPort other than 6443 (kube-apiserver binds 6443 on ${lbOnMaster.join(', ')})`, `${lbOnMaster.join(', ')} in ${s.mastersGroup} too`))
   }
   return errors
+}
+
+/**
+ * The error re-addressed to the file that set the setting it is about (group_vars/k8s-cluster.yml
+ * rather than the inventory); a missing required setting, to the file holding the others.
+ */
+function atOrigin(e: ConfigError, inv: Inventory, host: string | undefined, where: string): ConfigError {
+  if (e.file !== where || !e.key.startsWith('kubernetes.')) return e
+  const file = originOf(inv, host, e.key, { orParent: e.found === 'nothing' })
+  return file && file !== e.file ? new ConfigError(file, e.key, e.expected, e.found) : e
 }
 
 function dedupe(errors: ConfigError[]): ConfigError[] {

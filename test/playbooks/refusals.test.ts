@@ -10,6 +10,7 @@ import { EXIT } from '../../lib/cli/args.ts'
 import { runCli, withExtraVars } from '../../lib/cli/main.ts'
 import { site } from '../../playbooks/site.ts'
 import { writeTree } from '../inventory/tmp.ts'
+import { loadInventory } from '../../lib/inventory/load.ts'
 import { spyOnConnect } from '../helpers/connect-spy.ts'
 import type { Connector } from '../../lib/engine/host.ts'
 import { runPlaybook } from '../../lib/engine/run.ts'
@@ -115,6 +116,23 @@ test("Kubespray's group names (kube_control_plane, kube_node) are refused before
   assert.is(code, EXIT.invalidInput, lines.join('\n'))
   assert.match(lines.join('\n'), "kubernetes.mastersGroup: expected an inventory group: rename Kubespray's 'kube_control_plane' to 'masters', or set kubernetes.mastersGroup: 'kube_control_plane', found 'masters', which does not exist")
   assert.match(lines.join('\n'), "kubernetes.workersGroup: expected an inventory group: rename Kubespray's 'kube_node' to 'workers'")
+})
+
+test('a problem found once the vars are merged names the file the value came from, not the inventory', async () => {
+  const root = writeTree({
+    'hosts.ini': '[haproxy]\nlb ansible_host=127.0.0.31\n[masters]\nm1 ansible_host=127.0.0.32\n[workers]\nw1 ansible_host=127.0.0.33\n[k8s-cluster:children]\nmasters\nworkers\n',
+    'group_vars/all.yml': 'kubernetes:\n  serviceSubnet: 10.244.0.0/16\n',
+    'group_vars/k8s-cluster.yml': 'kubernetes:\n  packageSource: pkgs.k8s.io\n  podSubnet: 10.244.0.0/16\n',
+  })
+  const lines: string[] = []
+  const code = await runCli(site, ['-i', join(root, 'hosts.ini'), '--list-hosts', '-e', 'kubernetes.controlPlaneEndpoint=10.244.0.1:6443'], { out: (l) => lines.push(l), err: (l) => lines.push(l) })
+  const out = lines.join('\n')
+  assert.is(code, EXIT.invalidInput, out)
+  assert.match(out, `${join(root, 'group_vars/all.yml')}: kubernetes.serviceSubnet: expected a range disjoint from podSubnet 10.244.0.0/16, found 10.244.0.0/16`)
+  assert.match(out, 'command line (-e): kubernetes.controlPlaneEndpoint: expected an address outside podSubnet and serviceSubnet, found 10.244.0.1:6443')
+  // A required setting nobody set is asked for where the role's other settings are.
+  const inv = await loadInventory(join(root, 'hosts.ini'), { cwd: root })
+  assert.match(kubernetesPreflight(inv).map((e) => e.message).join('\n'), `${join(root, 'group_vars/k8s-cluster.yml')}: kubernetes.repoKeySha256: expected the sha256 of the repository key`)
 })
 
 test.run()
