@@ -16,7 +16,7 @@
  * KUBEPLAY_NO_PREBUILD=1 leaves the building to the test itself.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { closeSync, existsSync, openSync, readdirSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { labDown, labUp, type Distro } from '../lib/lab/index.ts'
@@ -48,10 +48,22 @@ const lab = unitOnly ? [] : all.filter(isLab)
 const CLUSTER_TEST = 'test/playbooks/cluster.lab.test.ts'
 const clusterLast = [...lab.filter((f) => f !== CLUSTER_TEST), ...lab.filter((f) => f === CLUSTER_TEST)]
 
+/**
+ * A failing file's report: the names of its failed tests, the first failure in full (later ones in
+ * a shared-state file like the cluster test often follow from it), the end of the output; the whole
+ * output is kept in a log file.
+ */
 function count(file: string, ok: number, bad: number, output: string): void {
   passed += ok
   failed += bad
-  if (bad) failures.push(`${file}\n${output.trim().split('\n').slice(-60).join('\n')}`)
+  if (!bad) return
+  const log = join(tmpdir(), `kubeplay-test-${file.replace(/[^\w.-]+/g, '_')}-${process.pid}.log`)
+  writeFileSync(log, output)
+  const lines = output.trim().split('\n')
+  const names = lines.filter((l) => /^\s+FAIL\s+"/.test(l)).map((l) => l.trim())
+  const first = lines.findIndex((l) => /^\s+FAIL\s+"/.test(l))
+  const firstBlock = first >= 0 ? lines.slice(first, first + 40) : []
+  failures.push([file, `failed tests (${names.length}):`, ...names.map((n) => `  ${n}`), '', 'first failure:', ...firstBlock, '', '…last lines:', ...lines.slice(-25), `(whole output: ${log})`].join('\n'))
 }
 
 /** Runs one uvu file in its own process; counts from uvu's Total/Passed lines (a crash counts as one failure). */
