@@ -1,0 +1,99 @@
+/**
+ * The commands the README and docs/ show cannot drift from the code: every `npx tsx FILE` names a
+ * file of this repository (docs/writing-roles.md excepted: its playbooks live in the reader's own
+ * project), every `npm run X` a script of package.json, every playbook command line parses with the
+ * CLI's own argument parser, and the commands that contact nothing (`--list-hosts`, `--list-tasks`,
+ * `--list-tags` on the example inventory) run, here, with the exit code the docs promise.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { EXIT, parseArgs } from '../../lib/cli/args.ts'
+import { runCli } from '../../lib/cli/main.ts'
+import { shellSplit } from '../../lib/inventory/ansible-vars.ts'
+import type { Playbook } from '../../lib/engine/task.ts'
+
+const root = new URL('../../', import.meta.url).pathname
+
+function markdown(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f)
+    return statSync(p).isDirectory() ? markdown(p) : p.endsWith('.md') ? [p] : []
+  })
+}
+
+interface Command { readonly doc: string; readonly line: string; readonly words: string[]; readonly exit?: number }
+
+/** Every command of the ```sh / ```bash blocks, with the exit code its comment promises (`# exit 5`). */
+function commands(): Command[] {
+  const out: Command[] = []
+  for (const file of [join(root, 'README.md'), ...markdown(join(root, 'docs'))]) {
+    const doc = relative(root, file)
+    for (const block of readFileSync(file, 'utf8').matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)) {
+      for (const raw of block[1]!.split('\n')) {
+        const line = raw.replace(/^\s*\$\s+/, '').trim()
+        if (!line || line.startsWith('#')) continue
+        // Each command of a `a && b || c` line; the comment belongs to the line.
+        const [cmd, comment = ''] = line.split(/\s+#\s/, 2) as [string, string?]
+        // `# exit 5: …` promises an exit code; `# exit 4 on a bad inventory` describes another case.
+        const exit = /^exit (\d+)(:|$)/.exec(comment.trim())?.[1]
+        for (const part of cmd.split(/\s*(?:&&|\|\||;|\|)\s*/)) {
+          const words = shellSplit(part)
+          if (!Array.isArray(words) || !words.length) continue
+          // A usage synopsis (`[-i INVENTORY]`) is not a command; redirections are the shell's.
+          if (words.some((w) => w.startsWith('['))) continue
+          const kept = words.filter((w, i) => !/^\d?>/.test(w) && !/^\d?>/.test(words[i - 1] ?? ''))
+          out.push({ doc, line, words: kept, ...(exit !== undefined ? { exit: Number(exit) } : {}) })
+        }
+      }
+    }
+  }
+  return out
+}
+
+const all = commands()
+const tsx = all.filter((c) => c.words[0] === 'npx' && c.words[1] === 'tsx')
+
+test('the docs show commands at all (the extraction works)', () => {
+  assert.ok(tsx.length >= 20, `${tsx.length} npx tsx commands found`)
+  assert.ok(all.some((c) => c.words[0] === 'npm' && c.words[1] === 'run'))
+})
+
+test('every `npx tsx FILE` names a file of this repository', () => {
+  const missing = tsx.filter((c) => c.doc !== 'docs/writing-roles.md' && !existsSync(join(root, c.words[2]!)))
+  assert.equal(missing.map((c) => `${c.doc}: ${c.line}`), [])
+})
+
+test('every `npm run X` is a script of package.json', () => {
+  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+  const missing = all.filter((c) => c.words[0] === 'npm' && c.words[1] === 'run' && !(c.words[2]! in scripts))
+  assert.equal(missing.map((c) => `${c.doc}: ${c.line}`), [])
+})
+
+test('every playbook command line parses with the CLI\'s own parser', () => {
+  const bad: string[] = []
+  for (const c of tsx.filter((x) => /^(playbooks|examples)\//.test(x.words[2] ?? ''))) {
+    // Placeholders the reader fills in (`-e node=<host>`, `…`) are not flags.
+    const args = c.words.slice(3).filter((w) => !/[…<>]/.test(w))
+    try { parseArgs(args) } catch (e) { bad.push(`${c.doc}: ${c.line}: ${(e as Error).message}`) }
+  }
+  assert.equal(bad, [])
+})
+
+test('the commands that contact nothing run as the docs say (--list-* on the example inventory)', async () => {
+  const offline = tsx.filter((c) => c.words[2]?.startsWith('playbooks/') && c.words.includes('inventory.ts')
+    && c.words.some((w) => /^--list-(hosts|tasks|tags)$/.test(w)) && existsSync(join(root, c.words[2]!)))
+  assert.ok(offline.length >= 2, `${offline.length} offline commands`)
+  for (const c of offline) {
+    const mod = await import(join(root, c.words[2]!)) as Record<string, unknown>
+    const pb = Object.values(mod).find((v): v is Playbook => !!v && typeof v === 'object' && 'plays' in v)
+      ?? (Object.values(mod).find((v) => typeof v === 'function') as (() => Playbook) | undefined)?.()
+    assert.ok(pb, `${c.words[2]} exports a playbook`)
+    const lines: string[] = []
+    const code = await runCli(pb!, c.words.slice(3), { out: (l) => lines.push(l), err: (l) => lines.push(l) })
+    assert.is(code, c.exit ?? EXIT.ok, `${c.doc}: ${c.line}\n${lines.join('\n')}`)
+  }
+})
+
+test.run()
