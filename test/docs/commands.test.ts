@@ -11,6 +11,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { EXIT, parseArgs } from '../../lib/cli/args.ts'
 import { runCli } from '../../lib/cli/main.ts'
+import { kubeplayCli, parseAdhocArgs } from '../../lib/cli/kubeplay.ts'
 import { shellSplit } from '../../lib/inventory/ansible-vars.ts'
 import type { Playbook } from '../../lib/engine/task.ts'
 
@@ -93,6 +94,22 @@ test('the commands that contact nothing run as the docs say (--list-* on the exa
     const lines: string[] = []
     const code = await runCli(pb!, c.words.slice(3), { out: (l) => lines.push(l), err: (l) => lines.push(l) })
     assert.is(code, c.exit ?? EXIT.ok, `${c.doc}: ${c.line}\n${lines.join('\n')}`)
+  }
+})
+
+test('every `npx kubeplay` command names a subcommand and parses; `inventory` ones (they contact nothing) run', async () => {
+  const cmds = all.filter((c) => c.words[0] === 'npx' && c.words[1] === 'kubeplay')
+  assert.ok(cmds.length >= 4, `${cmds.length} kubeplay commands`)
+  for (const c of cmds) {
+    const [sub, ...rest] = c.words.slice(2)
+    assert.ok(['ping', 'shell', 'inventory', 'playbook', 'lab', '--help'].includes(sub ?? ''), `${c.doc}: ${c.line}`)
+    if (sub === 'ping' || sub === 'shell' || sub === 'inventory') parseAdhocArgs(rest.filter((w) => !/[…<>]/.test(w)))
+    if (sub === 'playbook') parseArgs(rest.slice(1))
+    if (sub === 'inventory' && rest.includes('inventory.ts')) {
+      const lines: string[] = []
+      const code = await kubeplayCli(c.words.slice(2), { out: (l) => lines.push(l), err: (l) => lines.push(l) })
+      assert.is(code, c.exit ?? EXIT.ok, `${c.doc}: ${c.line}\n${lines.join('\n')}`)
+    }
   }
 })
 

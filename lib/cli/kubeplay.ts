@@ -1,0 +1,262 @@
+/**
+ * The `kubeplay` command: what Ansible users type besides ansible-playbook. Each subcommand loads
+ * and validates the inventory like a playbook does (nothing is contacted on invalid input, exit 4),
+ * connects with the same host-key policy, become and forks, masks secrets, and exits with the
+ * playbooks' codes (0 ok, 2 a host failed, 3 a host unreachable, 4 invalid input).
+ *
+ *   kubeplay ping [PATTERN] [-i INV]                 ansible all -m ping
+ *   kubeplay shell PATTERN [-i INV] [-b] -- CMD…     ansible PATTERN -a 'CMD'
+ *   kubeplay inventory [-i INV] --list|--graph|--host NAME    ansible-inventory
+ *   kubeplay playbook FILE.ts [flags]                ansible-playbook (npx tsx FILE.ts)
+ *   kubeplay lab up|down|status …                    the built-in lab
+ */
+import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import PQueue from 'p-queue'
+import { mask, raw, sh } from '../connection/quote.ts'
+import type { Connection } from '../connection/types.ts'
+import { ConfigError, ConfigErrors, ConnectError, KubeplayError } from '../errors.ts'
+import { loadInventory } from '../inventory/load.ts'
+import { selectHosts } from '../inventory/pattern.ts'
+import type { Inventory } from '../inventory/types.ts'
+import { vaultPassword } from '../vault.ts'
+import { EXIT } from './args.ts'
+import { connectorFor } from './main.ts'
+
+export const KUBEPLAY_USAGE = `usage: kubeplay COMMAND [options]
+
+commands:
+  ping [PATTERN]             connect to every matched host (and become root where the inventory
+                             says so); one line per host: ok, or UNREACHABLE / FAILED and why
+  shell PATTERN -- CMD…      run CMD on every matched host in parallel; output grouped per host
+  inventory --list           hosts, groups and every host's vars as JSON (secrets as ***)
+  inventory --graph          the group tree
+  inventory --host NAME      one host's vars and the file each came from, as JSON
+  playbook FILE.ts [flags]   run a playbook (the same as npx tsx FILE.ts [flags])
+  lab up|down|status|…       the built-in lab (the same as npm run lab -- …)
+
+options (ping, shell, inventory):
+  -i, --inventory SRC        as for playbooks (default: lab)
+  -b, --become               shell: run CMD as root (sudo)
+  -f, --forks N              hosts at once (default 50)
+      --one-line             shell: one line per host
+      --host-key-policy strict|accept-new
+      --vault-password-file FILE
+  -h, --help
+
+examples:
+  kubeplay ping -i inventories/hosts.ini
+  kubeplay shell masters -i inventories/hosts.ini -b -- systemctl is-active kubelet
+  kubeplay inventory -i inventories/hosts.ini --graph
+  kubeplay playbook playbooks/site.ts -i inventories/hosts.ini --check --diff
+
+exit codes: 0 ok, 2 a host failed (shell: a command exited non-zero), 3 a host was unreachable,
+4 invalid input (nothing contacted)`
+
+interface AdhocOptions {
+  inventory: string
+  pattern?: string
+  become: boolean
+  forks: number
+  oneLine: boolean
+  hostKeyPolicy: 'strict' | 'accept-new'
+  vaultPasswordFile?: string
+  list: boolean
+  graph: boolean
+  host?: string
+  command: string[]
+}
+
+/** Pure: the options of ping/shell/inventory; ConfigError naming the flag on anything unknown. */
+export function parseAdhocArgs(argv: readonly string[]): AdhocOptions {
+  const o: AdhocOptions = { inventory: 'lab', become: false, forks: 50, oneLine: false, hostKeyPolicy: 'strict', list: false, graph: false, command: [] }
+  const positional: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const value = (): string => {
+      const v = argv[++i]
+      if (v === undefined) throw new ConfigError('command line', a, 'a value after it', 'nothing')
+      return v
+    }
+    if (a === '--') { o.command = argv.slice(i + 1) as string[]; break }
+    switch (a) {
+      case '-i': case '--inventory': o.inventory = value(); break
+      case '-b': case '--become': o.become = true; break
+      case '-f': case '--forks': {
+        const v = value()
+        o.forks = Number(v)
+        if (!Number.isInteger(o.forks) || o.forks < 1) throw new ConfigError('command line', a, 'a whole number ≥ 1', `'${v}'`)
+        break
+      }
+      case '--one-line': o.oneLine = true; break
+      case '--host-key-policy': {
+        const v = value()
+        if (v !== 'strict' && v !== 'accept-new') throw new ConfigError('command line', a, "'strict' or 'accept-new'", `'${v}'`)
+        o.hostKeyPolicy = v
+        break
+      }
+      case '--vault-password-file': o.vaultPasswordFile = value(); break
+      case '--list': o.list = true; break
+      case '--graph': o.graph = true; break
+      case '--host': o.host = value(); break
+      default:
+        if (a.startsWith('-')) throw new ConfigError('command line', a, 'an option from kubeplay --help', `unknown option '${a}'`)
+        positional.push(a)
+    }
+  }
+  if (positional.length > 1) throw new ConfigError('command line', positional[1]!, 'one host pattern (put the command after --)', `'${positional.join(' ')}'`)
+  o.pattern = positional[0]
+  return o
+}
+
+interface Io { readonly out: (l: string) => void; readonly err: (l: string) => void }
+
+async function inventoryOf(o: AdhocOptions): Promise<Inventory> {
+  return loadInventory(o.inventory, { vaultPassword: vaultPassword(o.vaultPasswordFile) })
+}
+
+/** One line per host, as `ansible -m ping` prints it. */
+async function ping(o: AdhocOptions, io: Io): Promise<number> {
+  const inv = await inventoryOf(o)
+  const hosts = selectHosts(inv, o.pattern ?? 'all', 'pattern')
+  if (!hosts.length) throw new ConfigError(inv.source, 'pattern', 'a pattern matching hosts', `'${o.pattern ?? 'all'}', which matches none`)
+  const connect = connectorFor(inv, o)
+  const results = await perHost(hosts, o.forks, async (h) => {
+    const host = inv.hosts.get(h)!
+    let conn: Connection
+    try { conn = await connect(host) } catch (e) { return { code: EXIT.unreachable, line: `UNREACHABLE: ${reason(e)}` } }
+    try {
+      const r = await conn.exec(sh`id -un`, { become: host.connection.become })
+      if (r.code !== 0) return { code: EXIT.failed, line: `FAILED: ${host.connection.become ? 'become' : 'login shell'}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}` }
+      return { code: EXIT.ok, line: `ok (${host.connection.user}@${host.connection.address}${host.connection.connection === 'ssh' ? `:${host.connection.port}` : ''}, as ${r.stdout.trim()})` }
+    } catch (e) {
+      return { code: e instanceof ConnectError ? EXIT.unreachable : EXIT.failed, line: `${e instanceof ConnectError ? 'UNREACHABLE' : 'FAILED'}: ${reason(e)}` }
+    } finally { await conn.close().catch(() => {}) }
+  })
+  for (const [h, r] of results) io.out(mask(`${h.padEnd(Math.max(...hosts.map((x) => x.length)))}  ${r.line}`))
+  return worst([...results.values()].map((r) => r.code))
+}
+
+/** The command on every host, output grouped per host (never interleaved), exit status per host. */
+async function shell(o: AdhocOptions, io: Io): Promise<number> {
+  if (!o.pattern) throw new ConfigError('command line', 'PATTERN', 'a host pattern before -- (all, masters, lab2…)', 'nothing')
+  if (!o.command.length) throw new ConfigError('command line', '--', 'the command after -- (kubeplay shell masters -- uptime)', 'nothing')
+  const inv = await inventoryOf(o)
+  const hosts = selectHosts(inv, o.pattern, 'pattern')
+  if (!hosts.length) throw new ConfigError(inv.source, 'pattern', 'a pattern matching hosts', `'${o.pattern}', which matches none`)
+  const connect = connectorFor(inv, o)
+  // The words after -- are one shell command line, as `ansible -a` takes it.
+  const cmd = sh`${raw(o.command.join(' '))}`
+  const results = await perHost(hosts, o.forks, async (h) => {
+    let conn: Connection
+    try { conn = await connect(inv.hosts.get(h)!) } catch (e) { return { code: EXIT.unreachable, status: 'UNREACHABLE', text: reason(e) } }
+    try {
+      const r = await conn.exec(cmd, { become: o.become })
+      const text = [r.stdout, r.stderr].map((t) => t.replace(/\n$/, '')).filter(Boolean).join('\n')
+      return { code: r.code === 0 ? EXIT.ok : EXIT.failed, status: r.code === 0 ? 'ok' : `FAILED rc=${r.code}`, text }
+    } catch (e) {
+      return { code: EXIT.unreachable, status: 'UNREACHABLE', text: reason(e) }
+    } finally { await conn.close().catch(() => {}) }
+  })
+  for (const [h, r] of results) {
+    if (o.oneLine) io.out(mask(`${h} | ${r.status} | ${r.text.replace(/\n/g, '\\n')}`))
+    else { io.out(mask(`${h} | ${r.status} >>`)); if (r.text) io.out(mask(r.text)) }
+  }
+  return worst([...results.values()].map((r) => r.code))
+}
+
+/** ansible-inventory: --list (JSON), --graph (tree), --host NAME (vars and where each came from). */
+async function inventory(o: AdhocOptions, io: Io): Promise<number> {
+  const modes = [o.list, o.graph, o.host !== undefined].filter(Boolean).length
+  if (modes !== 1) throw new ConfigError('command line', 'inventory', 'exactly one of --list, --graph, --host NAME', modes ? 'several' : 'none')
+  const inv = await inventoryOf(o)
+  if (o.list) {
+    const groups = Object.fromEntries([...inv.groups.values()].map((g) => [g.name, {
+      ...(g.name === 'all' ? {} : { hosts: g.hosts }), ...(g.children.length ? { children: g.children } : {}),
+    }]))
+    io.out(mask(JSON.stringify({ _meta: { hostvars: Object.fromEntries([...inv.hosts.values()].map((h) => [h.name, h.vars])) }, ...groups }, null, 2)))
+  } else if (o.graph) {
+    const lines = ['@all:']
+    const walk = (g: string, depth: number): void => {
+      const group = inv.groups.get(g)!
+      for (const c of group.children) {
+        lines.push(`${'  |'.repeat(depth)}--@${c}:`)
+        walk(c, depth + 1)
+      }
+      const direct = group.hosts.filter((h) => !group.children.some((c) => inv.groups.get(c)?.hosts.includes(h)))
+      if (g !== 'all') for (const h of direct) lines.push(`${'  |'.repeat(depth)}--${h}`)
+    }
+    walk('all', 1)
+    io.out(lines.join('\n'))
+  } else {
+    const h = inv.hosts.get(o.host!)
+    if (!h) throw new ConfigError(inv.source, '--host', 'a host of the inventory', `'${o.host}'`)
+    const sources = Object.fromEntries([...(inv.origins?.get(h.name) ?? [])].sort(([a], [b]) => a.localeCompare(b)))
+    io.out(mask(JSON.stringify({ vars: h.vars, groups: h.groups, sources }, null, 2)))
+  }
+  return EXIT.ok
+}
+
+async function perHost<R>(hosts: readonly string[], forks: number, fn: (h: string) => Promise<R>): Promise<Map<string, R>> {
+  const queue = new PQueue({ concurrency: forks })
+  const out = new Map<string, R>()
+  await Promise.all(hosts.map((h) => queue.add(async () => { out.set(h, await fn(h)) })))
+  return new Map(hosts.map((h) => [h, out.get(h)!]))
+}
+
+const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!
+
+/** Unreachable wins over failed (nothing could be tried there), failed over ok. */
+function worst(codes: number[]): number {
+  return codes.includes(EXIT.unreachable) ? EXIT.unreachable : codes.includes(EXIT.failed) ? EXIT.failed : EXIT.ok
+}
+
+/** Runs a TypeScript entry point (a playbook, the lab CLI) in a child node with tsx, passing stdio through. */
+function runScript(file: string, args: readonly string[]): Promise<number> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), file, ...args], { stdio: 'inherit' })
+    child.on('close', (code, signal) => done(code ?? (signal === 'SIGINT' ? EXIT.interrupted : EXIT.internal)))
+  })
+}
+
+export async function kubeplayCli(argv: readonly string[], io: Io = {
+  out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`),
+}): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case undefined: case '-h': case '--help': case 'help':
+        io.out(KUBEPLAY_USAGE)
+        return command === undefined ? EXIT.invalidInput : EXIT.ok
+      case 'ping': case 'shell': case 'inventory': {
+        if (rest.includes('-h') || rest.includes('--help')) { io.out(KUBEPLAY_USAGE); return EXIT.ok }
+        const o = parseAdhocArgs(rest)
+        return await (command === 'ping' ? ping(o, io) : command === 'shell' ? shell(o, io) : inventory(o, io))
+      }
+      case 'playbook': {
+        const [file, ...args] = rest
+        if (!file || file.startsWith('-')) throw new ConfigError('command line', 'playbook', 'a playbook file (kubeplay playbook playbooks/site.ts …)', file ? `'${file}'` : 'nothing')
+        return await runScript(resolve(file), args)
+      }
+      case 'lab':
+        return await runScript(fileURLToPath(new URL('../lab/cli.ts', import.meta.url)), rest)
+      default:
+        throw new ConfigError('command line', command, 'a command: ping, shell, inventory, playbook, lab (kubeplay --help)', `'${command}'`)
+    }
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof ConfigErrors) {
+      io.err(mask(`kubeplay: invalid input, nothing was contacted:\n${e.message}`))
+      return EXIT.invalidInput
+    }
+    if (e instanceof KubeplayError) { io.err(mask(`kubeplay: ${e.message}`)); return EXIT.failed }
+    throw e
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  kubeplayCli(process.argv.slice(2)).then((code) => { process.exitCode = code }, (e) => {
+    process.stderr.write(`kubeplay: internal error: ${mask(e instanceof Error ? e.stack ?? e.message : String(e))}\n`)
+    process.exitCode = EXIT.internal
+  })
+}
