@@ -17,7 +17,8 @@ import type { Inventory } from '../lib/inventory/types.ts'
 import { confirmPreflight, confirmTask } from '../roles/kubernetes/confirm.ts'
 import { etcdMembers } from '../roles/kubernetes/etcd.ts'
 import { ADMIN_CONF, forgetNodeValue } from '../roles/kubernetes/join.ts'
-import { KUBEADM_LEFTOVERS, KUBEADM_RESET, nodeName } from '../roles/kubernetes/lifecycle.ts'
+import { KUBEADM_LEFTOVERS, kubeadmReset, nodeName } from '../roles/kubernetes/lifecycle.ts'
+import { mergeKubernetesSettings } from '../roles/kubernetes/settings.ts'
 import { ipv4OrUndefined } from '../roles/kubernetes/settings.ts'
 
 const WHAT = 'remove nodes from the cluster'
@@ -80,8 +81,9 @@ const removeFromCluster = defineModule<{ readonly masters: string }, Removal>({
       })))
     }
     if (r.leftovers) {
-      const x = await h.exec(KUBEADM_RESET, { timeoutMs: 5 * 60_000 })
-      if (x.code !== 0) throw new CommandError(h.name, KUBEADM_RESET.masked, x.code, x.stdout, x.stderr)
+      const reset = kubeadmReset(mergeKubernetesSettings(h.vars.kubernetes, {}).criSocket)
+      const x = await h.exec(reset, { timeoutMs: 5 * 60_000 })
+      if (x.code !== 0) throw new CommandError(h.name, reset.masked, x.code, x.stdout, x.stderr)
       done.push('reset')
     }
     const controlPlane = (h.inventory.groups.get(p.masters)?.hosts ?? []).includes(h.name)

@@ -8,7 +8,8 @@ import { main } from '../lib/cli/main.ts'
 import { play, playbook, task, type Item, type Playbook } from '../lib/engine/task.ts'
 import { shell } from '../lib/modules/shell.ts'
 import { confirmPreflight, confirmTask } from '../roles/kubernetes/confirm.ts'
-import { KUBEADM_LEFTOVERS, KUBEADM_RESET } from '../roles/kubernetes/lifecycle.ts'
+import { KUBEADM_LEFTOVERS, kubeadmReset } from '../roles/kubernetes/lifecycle.ts'
+import { mergeKubernetesSettings } from '../roles/kubernetes/settings.ts'
 
 const TAGS = ['kubernetes', 'reset']
 
@@ -17,9 +18,9 @@ const TAGS = ['kubernetes', 'reset']
 const resetItems = (): Item[] => [
   confirmTask('destroy the cluster'),
   // Anything kubeadm leaves, not only kubelet.conf: a join or init that failed half way is reset too.
-  task('Reset the node (kubeadm reset -f)', shell, {
-    cmd: KUBEADM_RESET,
-  }, {
+  task('Reset the node (kubeadm reset -f)', shell, (h) => ({
+    cmd: kubeadmReset(mergeKubernetesSettings(h.vars.kubernetes, {}).criSocket),
+  }), {
     tags: TAGS,
     when: async (h) => (await h.exec(KUBEADM_LEFTOVERS)).code === 0,
     whenReason: 'nothing of kubeadm on this node',

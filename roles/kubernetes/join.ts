@@ -11,7 +11,7 @@ import { CommandError, ModuleError } from '../../lib/errors.ts'
 import { etcdctlInContainer, etcdMembers, type EtcdMember } from './etcd.ts'
 import { joinArgv, parseCertificateKey, parseJoinCommand, type JoinCommand } from '../../lib/k8s/kubeadm-join.ts'
 import type { Secret } from '../../lib/connection/quote.ts'
-import { KUBEADM_RESET, nodeName } from './lifecycle.ts'
+import { kubeadmReset, nodeName } from './lifecycle.ts'
 import { ipv4OrUndefined, type ClusterModel } from './settings.ts'
 
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf'
@@ -229,8 +229,9 @@ export const kubeadmJoin = defineModule<KubeadmJoinParams, JoinState>({
     const s = plan.data
     const done: string[] = []
     if (s.kind === 'redo') {
-      const r = await host.exec(KUBEADM_RESET, { timeoutMs: 5 * 60_000 })
-      if (r.code !== 0) throw new CommandError(host.name, KUBEADM_RESET.masked, r.code, r.stdout, r.stderr)
+      const reset = kubeadmReset(m.s.criSocket)
+      const r = await host.exec(reset, { timeoutMs: 5 * 60_000 })
+      if (r.code !== 0) throw new CommandError(host.name, reset.masked, r.code, r.stdout, r.stderr)
       const etcd = p.controlPlane ? { peerUrl: peerUrlOf(ipv4OrUndefined(m.addresses[host.name])) } : undefined
       done.push(`reset (${s.why})`, await host.from(forgetNodeValue(m.s.mastersGroup, s.node, etcd)))
     }
