@@ -131,7 +131,7 @@ async function ping(o: AdhocOptions, io: Io): Promise<number> {
       if (r.code !== 0) return { code: EXIT.failed, line: `FAILED: ${host.connection.become ? 'become' : 'login shell'}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}` }
       return { code: EXIT.ok, line: `ok (${host.connection.user}@${host.connection.address}${host.connection.connection === 'ssh' ? `:${host.connection.port}` : ''}, as ${r.stdout.trim()})` }
     } catch (e) {
-      return { code: e instanceof ConnectError ? EXIT.unreachable : EXIT.failed, line: `${e instanceof ConnectError ? 'UNREACHABLE' : 'FAILED'}: ${reason(e)}` }
+      return unreachable(e) ? { code: EXIT.unreachable, line: `UNREACHABLE: ${reason(e)}` } : { code: EXIT.failed, line: `FAILED: ${reason(e)}` }
     } finally { await conn.close().catch(() => {}) }
   })
   for (const [h, r] of results) io.out(mask(`${h.padEnd(Math.max(...hosts.map((x) => x.length)))}  ${r.line}`))
@@ -156,7 +156,7 @@ async function shell(o: AdhocOptions, io: Io): Promise<number> {
       const text = [r.stdout, r.stderr].map((t) => t.replace(/\n$/, '')).filter(Boolean).join('\n')
       return { code: r.code === 0 ? EXIT.ok : EXIT.failed, status: r.code === 0 ? 'ok' : `FAILED rc=${r.code}`, text }
     } catch (e) {
-      return { code: EXIT.unreachable, status: 'UNREACHABLE', text: reason(e) }
+      return unreachable(e) ? { code: EXIT.unreachable, status: 'UNREACHABLE', text: reason(e) } : { code: EXIT.failed, status: 'FAILED', text: reason(e) }
     } finally { await conn.close().catch(() => {}) }
   })
   for (const [h, r] of results) {
@@ -206,6 +206,9 @@ async function perHost<R>(hosts: readonly string[], forks: number, fn: (h: strin
 }
 
 const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!
+
+/** Could not reach or log in; a refused sudo (wrong become password) is a failure on a reached host, as in Ansible. */
+const unreachable = (e: unknown): boolean => e instanceof ConnectError && e.reason !== 'sudo-password-wrong' && e.reason !== 'sudo-required'
 
 /** Unreachable wins over failed (nothing could be tried there), failed over ok. */
 function worst(codes: number[]): number {

@@ -57,7 +57,7 @@ test('ping: one line per host — ok as root (by login or by sudo), FAILED becom
   assert.is(r.code, EXIT.unreachable, r.out)
   const line = (h: string): string => r.out.split('\n').find((l) => l.startsWith(`${h} `)) ?? ''
   assert.match(line(a!.name), /ok \(root@.*, as root\)/)
-  assert.match(line(b!.name), /FAILED|UNREACHABLE: .*sudo/)
+  assert.match(line(b!.name), /FAILED: .*sudo-password-wrong: sudo as .* refused the become password/)
   assert.match(line(c!.name), new RegExp(`ok \\(${lab.becomeUser}@.*, as root\\)`))
   assert.match(line('gone'), /UNREACHABLE: /)
   assert.not.match(r.out, readFileSync(lab.becomePasswordPath, 'utf8').trim(), 'the sudo password never shows')
