@@ -36,7 +36,10 @@ export interface KubernetesParams {
   readonly version: string
   /** Debian revision on pkgs.k8s.io: packages are pinned to `<version>-<revision>`. @default '1.1' */
   readonly packageRevision: string
-  /** @default 'pkgs.k8s.io' */
+  /**
+   * Where kubeadm, kubelet, kubectl and the images come from. @default 'artifacts' (the offline
+   * bundle built on the controller: the one source kubeplay ships no unverified digest for)
+   */
   readonly packageSource: PackageSource
   /** The bundle directory on the controller, for packageSource 'artifacts'. @default /var/cache/kubeplay-bundle/v<version> */
   readonly artifactsDir?: string
@@ -93,7 +96,7 @@ export interface KubernetesParams {
 export const kubernetesDefaults: KubernetesParams = {
   version: '1.31.4',
   packageRevision: '1.1',
-  packageSource: 'pkgs.k8s.io',
+  packageSource: 'artifacts',
   apiPort: 6443,
   haproxyGroup: 'haproxy',
   mastersGroup: 'masters',

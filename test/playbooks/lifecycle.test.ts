@@ -14,7 +14,7 @@ import { stubInventory } from '../helpers/stub.ts'
 
 const inv = (vars: Record<string, unknown> = {}) => stubInventory(
   { haproxy: ['lb'], masters: ['m1', 'm2', 'm3'], workers: ['w1', 'w2', 'w3'] },
-  Object.fromEntries(['lb', 'm1', 'm2', 'm3', 'w1', 'w2', 'w3'].map((h) => [h, vars])),
+  Object.fromEntries(['lb', 'm1', 'm2', 'm3', 'w1', 'w2', 'w3'].map((h) => [h, { kubernetes: { packageSource: 'preinstalled' }, ...vars }])),
 )
 
 test('upgrade preflight: target required, one minor at a time from kubernetes.version, no downgrade', () => {
@@ -22,7 +22,7 @@ test('upgrade preflight: target required, one minor at a time from kubernetes.ve
   assert.equal(upgradePreflight(inv({ kubernetes_target: '1.32.0' })), [])
   assert.match(upgradePreflight(inv({ kubernetes_target: '1.33.0' }))[0]!.message, /one minor at a time from v1\.31\.4: 1\.32\.x next \(skipping 1 minor/)
   assert.match(upgradePreflight(inv({ kubernetes_target: '1.30.0' }))[0]!.message, /cannot downgrade/)
-  assert.equal(upgradePreflight(inv({ kubernetes_target: '1.33.0', kubernetes: { version: '1.32.3' } })), [])
+  assert.equal(upgradePreflight(inv({ kubernetes_target: '1.33.0', kubernetes: { version: '1.32.3', packageSource: 'preinstalled' } })), [])
 })
 
 test("upgrade preflight with packageSource 'artifacts': the target's bundle must be there before anything is contacted", () => {

@@ -84,8 +84,9 @@ test('versions: package pin, repository minor, one minor at a time', () => {
   assert.throws(() => upgradeStep(v('1.32.0'), v('1.31.4')), /cannot downgrade/)
 })
 
-test('pkgs.k8s.io repository for the minor, mirror, preinstalled', () => {
-  const s = mergeKubernetesSettings({ repoKeySha256: 'c'.repeat(64) }, {})
+test('pkgs.k8s.io repository for the minor, mirror, preinstalled; the offline bundle is the default', () => {
+  assert.is(kubernetesDefaults.packageSource, 'artifacts')
+  const s = mergeKubernetesSettings({ packageSource: 'pkgs.k8s.io', repoKeySha256: 'c'.repeat(64) }, {})
   assert.equal(kubernetesRepository(s, v('1.31.4')), { uri: 'https://pkgs.k8s.io/core:/stable:/v1.31/deb/', key: { url: 'https://pkgs.k8s.io/core:/stable:/v1.31/deb/Release.key', sha256: 'c'.repeat(64) } })
   const m = mergeKubernetesSettings({ packageSource: { mirror: 'http://mirror.lan/k8s', keySha256: 'd'.repeat(64) } }, {})
   assert.is(kubernetesRepository(m, v('1.31.4'))!.key.url, 'http://mirror.lan/k8s/Release.key')
@@ -116,7 +117,7 @@ test('settings errors: missing HAProxy with 3 masters, overlapping pod/service s
   assert.ok(clusterModel(mergeKubernetesSettings({ controlPlaneEndpoint: 'api.lan:6443' }, pre), noLb))
   assert.throws(() => clusterModel(mergeKubernetesSettings({ podSubnet: '10.96.0.0/16' }, pre), seed001()), /serviceSubnet: expected a range disjoint from podSubnet/)
   assert.throws(() => mergeKubernetesSettings({ podSubnet: '10.244.1.0/16' }, {}), /podSubnet: expected a CIDR with no host bits set \(10\.244\.0\.0\/16\)/)
-  assert.throws(() => clusterModel(mergeKubernetesSettings({}, {}), seed001()), /kubernetes\.repoKeySha256: expected the sha256 of the repository key/)
+  assert.throws(() => clusterModel(mergeKubernetesSettings({ packageSource: 'pkgs.k8s.io' }, {}), seed001()), /kubernetes\.repoKeySha256: expected the sha256 of the repository key/)
   assert.throws(() => kubernetesMaster({ podSubnet: 'nope' } as never), /podSubnet/)
 })
 
