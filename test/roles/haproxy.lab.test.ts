@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
+import { ConfigErrors } from '../../lib/errors.ts'
 import * as assert from 'uvu/assert'
 import { connectorFor } from '../../lib/cli/main.ts'
 import { sh, type Secret, type ShellCommand } from '../../lib/connection/quote.ts'
@@ -220,10 +221,10 @@ test('keepalived: the VIP comes up on lab3, serves the stats page, follows HAPro
   console.log(`  VIP back ${await waitVip(true)} ms after HAProxy started`)
 })
 
-test('settings problems stop the role at its first task, naming the key', async () => {
-  const r = await run({ mastersGroup: 'nosuch' })
-  assert.equal(r.results.map((x) => `${x.task}: ${x.status}`), ['Check HAProxy settings and backends: failed'])
-  assert.match(r.results[0]!.reason, /haproxy\.mastersGroup: expected an inventory group with the Kubernetes API servers \(masters\), found no group 'nosuch'/)
+test('settings problems are refused before the host is contacted, naming the key', async () => {
+  const e = await run({ mastersGroup: 'nosuch' }).then(() => null, (x: Error) => x)
+  assert.instance(e, ConfigErrors)
+  assert.match(e!.message, /haproxy\.mastersGroup: expected an inventory group with the Kubernetes API servers \(masters\), found no group 'nosuch'/)
 })
 
 test.run()
