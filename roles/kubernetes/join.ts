@@ -113,8 +113,9 @@ export function parseJoinProbe(out: string): JoinProbe {
 }
 
 /** The etcd members as the first master's etcd sees them, read for `asker` (null: its etcd does not answer). */
-function membersFor(masters: string, asker: string): HostValue<EtcdMember[] | null> {
-  return hostValue(`kubernetes.etcdMembers@${masters}[0] for ${asker}`, `${masters}[0]`, (src) => etcdMembers(src))
+function membersFor(masters: string, asker: string, attempt = 1): HostValue<EtcdMember[] | null> {
+  // Values are read once per run and name: each attempt is its own reading.
+  return hostValue(`kubernetes.etcdMembers@${masters}[0] for ${asker}${attempt > 1 ? ` #${attempt}` : ''}`, `${masters}[0]`, (src) => etcdMembers(src))
 }
 
 /**
@@ -149,10 +150,22 @@ export function joinStateOf(host: string, probe: JoinProbe, controlPlane: boolea
   return { kind: 'joined', node }
 }
 
-export async function joinState(h: HostContext, controlPlane: boolean, masters: string): Promise<JoinState> {
-  const probe = parseJoinProbe((await h.run(JOIN_PROBE)).stdout)
-  const needMembers = controlPlane && probe.kind === 'node' && probe.registered && probe.controlPlaneLabel
-  return joinStateOf(h.name, probe, controlPlane, needMembers ? await h.from(membersFor(masters, h.name)) : undefined)
+/**
+ * The join state, asked again (every `delayMs`, `attempts` times) while the API or etcd cannot say:
+ * an API server that just joined behind the load balancer serves before all its API groups are
+ * ready ("the selfsubjectreviews API is not enabled"), one restarting refuses for a few seconds.
+ * Only then is "cannot say" an answer (and the node left alone).
+ */
+export async function joinState(h: HostContext, controlPlane: boolean, masters: string, o: { attempts?: number; delayMs?: number } = {}): Promise<JoinState> {
+  const attempts = o.attempts ?? 12
+  for (let i = 1; ; i++) {
+    const probe = parseJoinProbe((await h.run(JOIN_PROBE)).stdout)
+    const needMembers = controlPlane && probe.kind === 'node' && probe.registered && probe.controlPlaneLabel
+    const members = needMembers ? await h.from(membersFor(masters, h.name, i)) : undefined
+    const unsure = probe.kind === 'unreachable' || (needMembers && !members)
+    if (!unsure || i >= attempts) return joinStateOf(h.name, probe, controlPlane, members)
+    await new Promise((r) => setTimeout(r, o.delayMs ?? 5000))
+  }
 }
 
 /**

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseMemberList, type EtcdMember } from '../../roles/kubernetes/etcd.ts'
-import { JOIN_PROBE, joinStateOf, parseJoinProbe, type JoinProbe } from '../../roles/kubernetes/join.ts'
+import { JOIN_PROBE, joinState, joinStateOf, parseJoinProbe, type JoinProbe } from '../../roles/kubernetes/join.ts'
+import type { HostContext } from '../../lib/engine/module.ts'
 
 const MEMBERS = `8e9e05c52164694d, started, lab2, https://10.0.0.2:2380, https://10.0.0.2:2379, false
 91bc3c398fb3c146, started, lab3, https://10.0.0.3:2380, https://10.0.0.3:2379, false
@@ -72,6 +73,17 @@ test('JOIN_PROBE without kubelet.conf: fresh, or the first leftover of an attemp
   } finally {
     rmSync(root, { recursive: true, force: true })
   }
+})
+
+test('the join guard asks again while the API cannot say (a control plane that just joined behind the load balancer), then answers', async () => {
+  const answers = ['unreachable error: the selfsubjectreviews API is not enabled in the cluster', 'unreachable error: EOF', 'node lab6\nregistered']
+  let asked = 0
+  const h = { name: 'lab6', run: async () => ({ stdout: answers[Math.min(asked++, answers.length - 1)]!, stderr: '', code: 0 }), from: async () => null } as unknown as HostContext
+  assert.equal(await joinState(h, false, 'masters', { delayMs: 1 }), { kind: 'joined', node: 'lab6' })
+  assert.is(asked, 3)
+  // Still unsure after every attempt: "cannot say" is the answer, and nothing is touched.
+  const never = { name: 'lab6', run: async () => ({ stdout: 'unreachable error: EOF', stderr: '', code: 0 }), from: async () => null } as unknown as HostContext
+  await joinState(never, false, 'masters', { attempts: 3, delayMs: 1 }).then(() => assert.unreachable('should throw'), (e: Error) => assert.match(e.message, 'the API cannot say whether this node has joined (error: EOF); not touching it'))
 })
 
 test.run()
