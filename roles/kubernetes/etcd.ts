@@ -88,7 +88,8 @@ export const etcdClusterCheck = defineModule<{ readonly expected: number }>({
     if (problems.length) throw new ModuleError('etcd', `${h.name}: ${problems.join('; ')}`)
     const status = await h.exec(etcdctlInContainer(['endpoint', 'status', '--cluster', '-w', 'table']))
     if (status.code !== 0) throw new ModuleError('etcd', `${h.name}: endpoint status --cluster failed: ${status.stderr.trim().split('\n').at(-1)}`)
-    return noChange(`${members.length} started members (${members.map((m) => m.name).join(', ')})\n${status.stdout.trimEnd()}`)
+    // Sorted: etcd lists members by id, and a rejoined member gets a new one.
+    return noChange(`${members.length} started members (${members.map((m) => m.name).sort().join(', ')})\n${status.stdout.trimEnd()}`)
   },
   async apply() {},
 })

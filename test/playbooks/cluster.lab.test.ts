@@ -423,6 +423,8 @@ spec: { type: NodePort, selector: { app: served }, ports: [{ port: 80, targetPor
     } finally {
       upgrading = false
       await probe
+      // From here on the inventory says what the cluster runs (whatever the assertions below find).
+      inventory = withExtraVars(await loadInventory(lab.inventoryPath), [`kubernetes.version=${TO}`])
     }
     log(`upgrade: ${changes(r).length} changed; requests through the NodePorts during it: ${sent} sent, ${failed} failed`)
     assert.equal(failures(r), [])
@@ -430,16 +432,20 @@ spec: { type: NodePort, selector: { app: served }, ports: [{ port: 80, targetPor
     assert.equal(order, ['lab2', 'lab3', 'lab4', 'lab5', 'lab6', 'lab7'], 'first master apply, the other masters, then the workers, one at a time')
     assert.ok(sent > 0 && failed / sent < 0.1, `the Deployment kept serving: ${failed}/${sent} requests failed`)
     await waitNodesReady(6)
-    const versions = await kubectl("get nodes -o jsonpath='{range .items[*]}{.status.nodeInfo.kubeletVersion}{\"\\n\"}{end}'")
-    assert.equal([...new Set(versions.split('\n').filter(Boolean))], [`v${TO}`], 'every kubelet at the target')
+    // A kubelet restarted on the new binary reports its version with its next status update.
+    let versions = ''
+    for (let i = 0; i < 24; i++) {
+      versions = await kubectl("get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{\"\\n\"}{end}'")
+      if (versions.split('\n').filter(Boolean).every((l) => l.endsWith(`=v${TO}`))) break
+      await new Promise((res) => setTimeout(res, 5000))
+    }
+    assert.equal([...new Set(versions.split('\n').filter(Boolean).map((l) => l.split('=')[1]))], [`v${TO}`], `every kubelet at the target:\n${versions}`)
     assert.match(await kubectl('version -o json'), new RegExp(`"serverVersion"[\\s\\S]*"gitVersion": "v${TO.replace(/\./g, '\\.')}"`))
     assert.is((await kubectl('get nodes -o jsonpath={.items[*].spec.unschedulable}')).trim(), '', 'every node uncordoned')
     const again = await runPlaybook(upgradePlaybook(), { inventory: target, connector: connectorFor(target, { hostKeyPolicy: 'strict' }), reporter: runRecorder(state) })
     assert.equal(failures(again), [])
     assert.equal(changes(again), [], 'the upgrade rerun changes nothing')
     await kubectl('delete -f /root/served.yaml --wait=false')
-    // From here on the inventory says what the cluster runs.
-    inventory = withExtraVars(await loadInventory(lab.inventoryPath), [`kubernetes.version=${TO}`])
   })
 
   test(`after the upgrade, site with kubernetes.version ${TO} brings containerd's pause image along, then nothing is left to change`, async () => {
