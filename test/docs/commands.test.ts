@@ -113,4 +113,17 @@ test('every `npx kubeplay` command names a subcommand and parses; `inventory` on
   }
 })
 
+test('every relative link in the README and docs/ points at a file of this repository', () => {
+  const broken: string[] = []
+  for (const file of [join(root, 'README.md'), ...markdown(join(root, 'docs'))]) {
+    const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '')
+    for (const m of text.matchAll(/\]\(([^)\s#]+)(#[^)]*)?\)/g)) {
+      const target = m[1]!
+      if (/^[a-z]+:/.test(target)) continue
+      if (!existsSync(join(file, '..', target))) broken.push(`${relative(root, file)}: ${target}`)
+    }
+  }
+  assert.equal(broken, [])
+})
+
 test.run()
