@@ -6,13 +6,13 @@
  * fixtures served from the first master, the whole site — Kubernetes, MetalLB, Prometheus included —
  * converges and reruns with 0 changed. docs/lifecycle.md says what the stand-ins do not prove.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { changes, failures } from '../helpers/results.ts'
-import { connectorFor, withExtraVars } from '../../lib/cli/main.ts'
+import { connectorFor, runCli, withExtraVars } from '../../lib/cli/main.ts'
 import { sh } from '../../lib/connection/quote.ts'
 import { runRecorder } from '../../lib/engine/record.ts'
 import type { RunResult } from '../../lib/engine/results.ts'
@@ -67,6 +67,41 @@ test('--check after convergence plans 0 changes', async () => {
   const dry = await run({ checkMode: true })
   assert.equal(failures(dry), [])
   assert.equal(changes(dry), [])
+})
+
+test("seed 001's Ansible layout migrated as docs/migrating-from-ansible.md says (inventories/hosts.ini, group_vars/*.yml) runs unchanged with -i inventories/hosts.ini and finds nothing to change", async () => {
+  // The same settings the repository's group_vars/*.ts gave the first run, written the Ansible way.
+  const stats = readFileSync(join(process.env.KUBEPLAY_STATE_DIR ?? '.kubeplay', 'secrets', 'haproxy_stats_password'), 'utf8').trim()
+  const addr = (n: string): string => lab.hosts.find((h) => h.name === n)!.address
+  const line = (n: string): string => `${n} ansible_host=${addr(n)}`
+  const project = mkdtempSync(join(tmpdir(), 'kp-migrated-'))
+  const files: Record<string, string> = {
+    'inventories/hosts.ini': [
+      '[haproxy]', line('lab1'), '', '[masters]', line('lab2'), line('lab3'), line('lab4'), '', '[workers]', line('lab5'), line('lab6'), line('lab7'), '',
+      '[k8s-cluster:children]', 'masters', 'workers', '', '[nfs_server]', 'lab2', '', '[nfs_clients]', 'lab5', 'lab6', 'lab7', '',
+      '[all:vars]', 'ansible_user=root', `ansible_ssh_private_key_file=${lab.keyPath}`,
+      `ansible_ssh_common_args='-o UserKnownHostsFile=${lab.knownHostsPath}'`, 'ansible_python_interpreter=/usr/bin/python3', '',
+    ].join('\n'),
+    // This machine's kernel serves no NFS (the lab's own inventory says the same).
+    'group_vars/all.yml': 'common:\n  clusterGroup: all\nnfs:\n  startServer: false\n  mountState: present\nkubernetes:\n  packageSource: preinstalled\n',
+    'group_vars/haproxy.yml': `haproxy:\n  statsUser: admin\n  statsPassword: ${JSON.stringify(stats)}\n  ingress:\n    enabled: true\n    httpPort: 80\n    httpsPort: 443\n    httpNodePort: 32624\n    httpsNodePort: 31316\n`,
+    'group_vars/k8s-cluster.yml': 'containerd:\n  source: distro\n  systemdCgroup: true\n',
+  }
+  for (const [f, text] of Object.entries(files)) { mkdirSync(dirname(join(project, f)), { recursive: true }); writeFileSync(join(project, f), text) }
+  const cwd = process.cwd()
+  const lines: string[] = []
+  let code: number
+  try {
+    process.chdir(project)
+    code = await runCli(site, ['-i', 'inventories/hosts.ini', '--skip-tags', 'kubernetes', '--state-dir', join(project, '.kubeplay')], { out: (l) => lines.push(l), err: (l) => lines.push(l) })
+  } finally {
+    process.chdir(cwd)
+    rmSync(project, { recursive: true, force: true })
+  }
+  const out = lines.join('\n')
+  assert.is(code, 0, out)
+  for (const h of lab.hosts) assert.match(out, new RegExp(`${h.name}\\s+: ok=\\d+ changed=0 unreachable=0 failed=0`), `${h.name} unchanged:\n${out}`)
+  assert.not.match(out, stats)
 })
 
 test('--tags haproxy touches only the haproxy host, and it serves', async () => {
