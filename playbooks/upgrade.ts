@@ -188,7 +188,9 @@ function nodeUpgrade(o: UpgradeOptions, kind: 'apply' | 'node', controlPlane: bo
   const kubeconfig = controlPlane
     ? [task('Refresh the operator kubeconfig', kubeconfigFile, (h) => ({ user: settingsOf(h, o).kubeconfigUser }), { tags: [...TAGS, 'kubeconfig'] })]
     : []
-  return [drain(o), ...toolTasks(o, 'kubeadm', restart, controlPlane), upgradeTask, ...toolTasks(o, 'kubelet', restart, controlPlane), flushHandlers(['always']), ...kubeconfig, uncordon(o)]
+  // The target's images once more right before kubeadm needs them: a kubelet short of disk may have
+  // collected them (unused until now) since the import play, and there is no registry to pull from.
+  return [drain(o), ...toolTasks(o, 'kubeadm', restart, controlPlane), ...targetImages(o, controlPlane), upgradeTask, ...toolTasks(o, 'kubelet', restart, controlPlane), flushHandlers(['always']), ...kubeconfig, uncordon(o)]
 }
 
 function targetImages(o: UpgradeOptions, controlPlane: boolean): Item[] {

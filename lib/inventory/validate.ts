@@ -91,12 +91,12 @@ export function optional<T>(s: Schema<T>): Schema<T | undefined> & { optional: t
 }
 
 /** Adds a check on top of `s`; `expected` describes the stricter value. */
-export function refine<T>(s: Schema<T>, expected: string, ok: (v: T) => boolean): Schema<T> {
+export function refine<T>(s: Schema<T>, expected: string, ok: (v: T) => boolean, found?: (v: T) => string): Schema<T> {
   return {
     expected,
     check: (v, key, ctx) => {
       const r = s.check(v, key, ctx)
-      return r === INVALID ? r : ok(r) ? r : fail(ctx, key, expected, describe(v))
+      return r === INVALID ? r : ok(r) ? r : fail(ctx, key, expected, found ? found(r) : describe(v))
     },
   }
 }

@@ -123,6 +123,12 @@ export interface KubeletConfiguration {
   readonly rotateCertificates?: boolean
   readonly serverTLSBootstrap?: boolean
   readonly maxPods?: number
+  /** Disk usage (%) above which unused images are always collected; 100 turns disk-driven collection off. */
+  readonly imageGCHighThresholdPercent?: number
+  /** Disk usage (%) image collection brings usage down to. */
+  readonly imageGCLowThresholdPercent?: number
+  /** Hard eviction thresholds, `{'nodefs.available': '10%'}`; the signals left out are not inherited. */
+  readonly evictionHard?: Readonly<Record<string, string>>
 }
 
 export interface KubeProxyConfiguration {
@@ -203,6 +209,8 @@ const COMPONENTS: Record<string, Field> = {
   'kubelet.config.k8s.io/v1beta1/KubeletConfiguration': obj({
     apiVersion: 'string', kind: 'string', cgroupDriver: { enum: ['systemd', 'cgroupfs'] }, failSwapOn: 'bool',
     clusterDNS: 'strings', clusterDomain: 'string', rotateCertificates: 'bool', serverTLSBootstrap: 'bool', maxPods: 'int',
+    imageGCHighThresholdPercent: 'int', imageGCLowThresholdPercent: 'int',
+    evictionHard: obj({ 'memory.available': 'string', 'nodefs.available': 'string', 'nodefs.inodesFree': 'string', 'imagefs.available': 'string', 'imagefs.inodesFree': 'string', 'pid.available': 'string' }),
   }),
   'kubeproxy.config.k8s.io/v1alpha1/KubeProxyConfiguration': obj({
     apiVersion: 'string', kind: 'string', mode: { enum: ['', 'iptables', 'ipvs', 'nftables'] }, clusterCIDR: 'string',

@@ -33,7 +33,12 @@ export interface KubeadmClusterModel {
   readonly proxyMode?: 'iptables' | 'ipvs' | 'nftables'
   /** kube-proxy `conntrack.maxPerCore`; 0 leaves the kernel's table size alone. @default kube-proxy's (32768) */
   readonly proxyConntrackMaxPerCore?: number
+  /** KubeletConfiguration settings beside the systemd cgroup driver (uploaded by init, read by every join). */
+  readonly kubelet?: KubeletSettings
 }
+
+/** The KubeletConfiguration fields kubeplay lets an inventory set. */
+export type KubeletSettings = Pick<KubeletConfiguration, 'imageGCHighThresholdPercent' | 'imageGCLowThresholdPercent' | 'evictionHard' | 'maxPods'>
 
 /** A flag map in the shape of the API version: map (v1beta3) or sorted {name, value} list (v1beta4). */
 export function extraArgs<V extends KubeadmApiVersion>(api: V, args: Readonly<Record<string, string>>): ExtraArgs<V> {
@@ -65,7 +70,7 @@ export function kubeadmInitDocuments(m: KubeadmClusterModel): [InitConfiguration
     networking: { podSubnet: m.podSubnet, serviceSubnet: m.serviceSubnet, dnsDomain: 'cluster.local' },
     apiServer: { certSANs: sans, ...(has(m.apiServerExtraArgs) ? { extraArgs: extraArgs(api, m.apiServerExtraArgs) } : {}) },
   }
-  const kubelet: KubeletConfiguration = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' }
+  const kubelet: KubeletConfiguration = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd', ...m.kubelet }
   const proxy: KubeProxyConfiguration[] = m.proxyMode || m.proxyConntrackMaxPerCore !== undefined
     ? [{
       apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration',

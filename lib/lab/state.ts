@@ -37,6 +37,12 @@ export interface LabInfo {
   readonly hosts: readonly LabHostInfo[]
 }
 
+/** The kubelet settings of lab nodes (kind's): no image collection or eviction driven by the shared disk. */
+export const LAB_KUBELET = {
+  imageGCHighThresholdPercent: 100,
+  evictionHard: { 'nodefs.available': '0%', 'nodefs.inodesFree': '0%', 'imagefs.available': '0%' },
+} as const
+
 /** Reads `lab.json`; null when absent or unreadable. */
 export function readLabJson(path: string): LabInfo | null {
   try {
@@ -99,7 +105,10 @@ export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly C
         // bundle (`npm run bundle`). Hosts are containers sharing the machine's kernel: kube-proxy
         // must leave the global conntrack table size alone (read-only in a network namespace).
         // (containerd's restrictOomScoreAdj 'auto' sees the missing CAP_SYS_RESOURCE by itself.)
-        kubernetes: { packageSource: 'artifacts', kubeProxyConntrackMaxPerCore: 0 },
+        // Their disk is this machine's: a kubelet that sees it filling would collect the images
+        // imported from the bundle (nothing to pull them back from) and evict pods for space the
+        // lab does not use; disk-driven collection and eviction are off, as kind does.
+        kubernetes: { packageSource: 'artifacts', kubeProxyConntrackMaxPerCore: 0, kubelet: LAB_KUBELET },
       } : {
         // Hosts without the kubelet's cgroups: the Kubernetes roles are tested with stand-ins here.
         kubernetes: { packageSource: 'preinstalled' },

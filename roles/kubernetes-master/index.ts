@@ -39,6 +39,7 @@ export function kubeadmConfigFor(m: ClusterModel, host: string): string {
     certSANs: m.s.certSANs,
     apiServerExtraArgs: m.s.apiServerExtraArgs,
     proxyConntrackMaxPerCore: m.s.kubeProxyConntrackMaxPerCore,
+    kubelet: m.s.kubelet,
   })
 }
 

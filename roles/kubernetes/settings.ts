@@ -13,6 +13,7 @@ import type { Inventory, Vars } from '../../lib/inventory/types.ts'
 import {
   array, boolean, custom, enumOf, int, object, optional, record, refine, string, union, validate, type Schema,
 } from '../../lib/inventory/validate.ts'
+import type { KubeletSettings } from '../../lib/k8s/kubeadm-render.ts'
 import { requireKubeVersion, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
 import { artifactsPreflightFor } from './artifacts.ts'
 
@@ -45,6 +46,12 @@ export interface KubernetesParams {
   readonly artifactsDir?: string
   /** kube-proxy's `conntrack.maxPerCore` (0: leave the kernel's table size alone, for container nodes). @default kube-proxy's own */
   readonly kubeProxyConntrackMaxPerCore?: number
+  /**
+   * KubeletConfiguration settings for every node (kubeadm init uploads them; joins and upgrades read
+   * them): image garbage collection and hard eviction thresholds, max pods. Read at init: changing
+   * them on a running cluster is kubeadm's procedure (docs/roles/kubernetes.md). @default kubelet's own
+   */
+  readonly kubelet?: KubeletSettings
   /** sha256 of `https://pkgs.k8s.io/core:/stable:/v1.MINOR/deb/Release.key`. Required with 'pkgs.k8s.io'. @default none */
   readonly repoKeySha256?: string
   /** `host:port` every node reaches the API through. @default first host of `haproxyGroup`, port `apiPort` */
@@ -114,6 +121,8 @@ export const kubernetesDefaults: KubernetesParams = {
 }
 
 const SHA256 = /^[a-fA-F0-9]{64}$/
+const EVICTION_SIGNALS = ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'pid.available']
+const EVICTION_QUANTITY = /^(\d+(\.\d+)?%|\d+(Ki|Mi|Gi|Ti|k|M|G|T)?)$/
 const cidr = (): Schema<string> => custom('an IPv4 CIDR with no host bits set, like 10.244.0.0/16', (v) => {
   if (typeof v !== 'string' || !isCidr(v)) return { error: parseCidr(String(v)) ? `a CIDR with no host bits set (${formatIPv4(parseCidr(String(v))!.first)}/${parseCidr(String(v))!.prefix})` : 'an IPv4 CIDR like 10.244.0.0/16' }
   return v
@@ -140,6 +149,16 @@ export const kubernetesVarsSchema: Schema<Partial<KubernetesParams>> = object({
   repoKeySha256: optional(refine(string(), '64 hex digits (sha256 of Release.key)', (s) => SHA256.test(s))),
   artifactsDir: optional(refine(string(), 'an absolute path on the controller', (s) => s.startsWith('/'))),
   kubeProxyConntrackMaxPerCore: optional(int({ min: 0, max: 1 << 24 })),
+  kubelet: optional(refine(object({
+    imageGCHighThresholdPercent: optional(int({ min: 0, max: 100 })),
+    imageGCLowThresholdPercent: optional(int({ min: 0, max: 100 })),
+    evictionHard: optional(refine(record(refine(string(), "a quantity like '10%' or '100Mi'", (q) => EVICTION_QUANTITY.test(q))),
+      `signals among ${EVICTION_SIGNALS.join(', ')}`, (r) => Object.keys(r).every((k) => EVICTION_SIGNALS.includes(k)),
+      (r) => Object.keys(r).filter((k) => !EVICTION_SIGNALS.includes(k)).map((k) => `'${k}'`).join(', '))),
+    maxPods: optional(int({ min: 1, max: 10_000 })),
+  }, { strict: true }), 'imageGCLowThresholdPercent below imageGCHighThresholdPercent (kubelet refuses to start otherwise)',
+  (k) => k.imageGCLowThresholdPercent === undefined || k.imageGCLowThresholdPercent < (k.imageGCHighThresholdPercent ?? 85),
+  (k) => `low ${k.imageGCLowThresholdPercent}, high ${k.imageGCHighThresholdPercent ?? '85 (kubelet\'s default)'}`)),
   controlPlaneEndpoint: optional(refine(string(), 'host:port with a port 1..65535', (s) => /^[\w.-]+:\d{1,5}$/.test(s) && Number(s.split(':').pop()) >= 1 && Number(s.split(':').pop()) <= 65535)),
   apiPort: optional(int({ min: 1, max: 65535 })),
   haproxyGroup: optional(group()),

@@ -21,6 +21,7 @@ import { play, playbook } from '../../lib/engine/task.ts'
 import { loadInventory } from '../../lib/inventory/load.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
 import { labDown, labUp, type LabInfo } from '../../lib/lab/index.ts'
+import { LAB_KUBELET } from '../../lib/lab/state.ts'
 import { common, containerd, kubernetesMaster } from '../../roles/index.ts'
 import { kubeadmInit } from '../../roles/kubernetes/init.ts'
 import { KUBEADM_CONFIG } from '../../roles/kubernetes-master/index.ts'
@@ -67,6 +68,11 @@ if (skip) {
     const second = await run()
     assert.equal(failures(second), [])
     assert.equal(changes(second), [])
+    // The lab's kubelet settings reached the running kubelet through kubeadm's kubelet-config.
+    const node = (await conn.exec(sh`hostname`)).stdout.trim()
+    const configz = JSON.parse((await kubectl(`get --raw /api/v1/nodes/${node}/proxy/configz`)).out) as { kubeletconfig: Record<string, unknown> }
+    assert.is(configz.kubeletconfig.imageGCHighThresholdPercent, LAB_KUBELET.imageGCHighThresholdPercent)
+    assert.equal(configz.kubeletconfig.evictionHard, LAB_KUBELET.evictionHard)
   })
 
   test('an init whose last phases are missing is finished, not skipped', async () => {

@@ -208,4 +208,21 @@ test('settings mistakes name the key and the fix: an unquoted YAML version, a mi
   assert.equal(r2.errors.map((e) => e.message), ['group_vars/all.yml: kubernetes.packageSource.keySha256: expected 64 hex digits, found nothing'])
 })
 
+test('kubelet settings: rendered into the KubeletConfiguration kubeadm uploads, and refused when kubelet would refuse them', () => {
+  const evict = { 'nodefs.available': '0%', 'imagefs.available': '0%' }
+  const text = renderKubeadmConfig({ ...model('1.31.4'), kubelet: { imageGCHighThresholdPercent: 100, evictionHard: evict } })
+  assert.match(text, /kind: KubeletConfiguration\ncgroupDriver: systemd\nimageGCHighThresholdPercent: 100\nevictionHard:\n  nodefs.available: 0%\n  imagefs.available: 0%\n/)
+  assert.equal(validateKubeadmConfig(text), [])
+  assert.match(validateKubeadmConfig(text.replace('nodefs.available', 'nodefs.availabel')).join('\n'), /evictionHard\.nodefs\.availabel: unknown field/)
+  const s = mergeKubernetesSettings({ kubelet: { imageGCHighThresholdPercent: 100, evictionHard: evict } }, pre)
+  assert.is(kubeadmConfigFor(clusterModel(s, seed001()), 'm1').includes('imageGCHighThresholdPercent: 100'), true)
+  const bad = (kubelet: unknown): string => validate(kubernetesVarsSchema, { kubelet }, 'group_vars/k8s-cluster.yml', { key: 'kubernetes' }).errors.map((e) => e.message).join('\n')
+  assert.match(bad({ imageGCHighThresholdPercent: 101 }), /group_vars\/k8s-cluster\.yml.*kubernetes\.kubelet\.imageGCHighThresholdPercent.*101/)
+  assert.match(bad({ imageGCLowThresholdPercent: 90 }), /kubernetes\.kubelet.*imageGCLowThresholdPercent below imageGCHighThresholdPercent/)
+  assert.match(bad({ evictionHard: { 'disk.available': '5%' } }), /kubernetes\.kubelet\.evictionHard.*signals among memory\.available/)
+  assert.match(bad({ evictionHard: { 'nodefs.available': 'ten percent' } }), /evictionHard.*a quantity like '10%'.*ten percent/)
+  assert.match(bad({ imageGcHighThresholdPercent: 90 }), /kubernetes\.kubelet\.imageGcHighThresholdPercent/)
+  assert.is(bad({ imageGCHighThresholdPercent: 90, imageGCLowThresholdPercent: 80, maxPods: 200 }), '')
+})
+
 test.run()
