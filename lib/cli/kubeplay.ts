@@ -6,6 +6,7 @@
  *
  *   kubeplay ping [PATTERN] [-i INV]                 ansible all -m ping
  *   kubeplay shell PATTERN [-i INV] [-b] -- CMD…     ansible PATTERN -a 'CMD'
+ *   kubeplay module PATTERN -m MOD -a PARAMS [flags]  ansible PATTERN -m MOD -a PARAMS
  *   kubeplay inventory [-i INV] --list|--graph|--host NAME    ansible-inventory
  *   kubeplay playbook FILE.ts [flags]                ansible-playbook (npx tsx FILE.ts)
  *   kubeplay lab up|down|status …                    the built-in lab
@@ -22,7 +23,8 @@ import { selectHosts } from '../inventory/pattern.ts'
 import type { Inventory } from '../inventory/types.ts'
 import { vaultPassword } from '../vault.ts'
 import { EXIT } from './args.ts'
-import { connectorFor } from './main.ts'
+import { connectorFor, runCli } from './main.ts'
+import { adhocModulePlaybook, moduleNames, parseModuleCommand } from './module.ts'
 
 export const KUBEPLAY_USAGE = `usage: kubeplay COMMAND [options]
 
@@ -30,6 +32,10 @@ commands:
   ping [PATTERN]             connect to every matched host (and become root where the inventory
                              says so); one line per host: ok, or UNREACHABLE / FAILED and why
   shell PATTERN -- CMD…      run CMD on every matched host in parallel; output grouped per host
+  module PATTERN -m MODULE -a PARAMS [playbook flags]
+                             one module on every matched host, as a one-task playbook: PARAMS as
+                             JSON or key=value pairs, checked before any connection; -b, --check,
+                             --diff, -f, -e, -l and the other playbook flags apply
   inventory --list           hosts, groups and every host's vars as JSON (secrets as ***)
   inventory --graph          the group tree
   inventory --host NAME      one host's vars and the file each came from, as JSON
@@ -48,6 +54,7 @@ options (ping, shell, inventory):
 examples:
   kubeplay ping -i inventories/hosts.ini
   kubeplay shell masters -i inventories/hosts.ini -b -- systemctl is-active kubelet
+  kubeplay module workers -i inventories/hosts.ini -b -m aptPackages -a '{"names":["nfs-common"]}' --check --diff
   kubeplay inventory -i inventories/hosts.ini --graph
   kubeplay playbook playbooks/site.ts -i inventories/hosts.ini --check --diff
 
@@ -237,6 +244,11 @@ export async function kubeplayCli(argv: readonly string[], io: Io = {
         const o = parseAdhocArgs(rest)
         return await (command === 'ping' ? ping(o, io) : command === 'shell' ? shell(o, io) : inventory(o, io))
       }
+      case 'module': {
+        if (rest.includes('-h') || rest.includes('--help')) { io.out(`${KUBEPLAY_USAGE}\n\nmodules: ${moduleNames().join(', ')}`); return EXIT.ok }
+        const a = parseModuleCommand(rest)
+        return await runCli(await adhocModulePlaybook(a), a.rest, io)
+      }
       case 'playbook': {
         const [file, ...args] = rest
         if (!file || file.startsWith('-')) throw new ConfigError('command line', 'playbook', 'a playbook file (kubeplay playbook playbooks/site.ts …)', file ? `'${file}'` : 'nothing')
@@ -245,7 +257,7 @@ export async function kubeplayCli(argv: readonly string[], io: Io = {
       case 'lab':
         return await runScript(fileURLToPath(new URL('../lab/cli.ts', import.meta.url)), rest)
       default:
-        throw new ConfigError('command line', command, 'a command: ping, shell, inventory, playbook, lab (kubeplay --help)', `'${command}'`)
+        throw new ConfigError('command line', command, 'a command: ping, shell, module, inventory, playbook, lab (kubeplay --help)', `'${command}'`)
     }
   } catch (e) {
     if (e instanceof ConfigError || e instanceof ConfigErrors) {
