@@ -7,12 +7,15 @@
  *   kubeplay ping [PATTERN] [-i INV]                 ansible all -m ping
  *   kubeplay shell PATTERN [-i INV] [-b] -- CMD…     ansible PATTERN -a 'CMD'
  *   kubeplay module PATTERN -m MOD -a PARAMS [flags]  ansible PATTERN -m MOD -a PARAMS
+ *   kubeplay facts [PATTERN] [-i INV]                ansible PATTERN -m setup (what kubeplay reads)
  *   kubeplay inventory [-i INV] --list|--graph|--host NAME    ansible-inventory
+ *   kubeplay report [RUN|last] --html F --json F     a report of any run, after the fact
  *   kubeplay playbook FILE.ts [flags]                ansible-playbook (npx tsx FILE.ts)
  *   kubeplay lab up|down|status …                    the built-in lab
  */
 import { spawn } from 'node:child_process'
-import { resolve } from 'node:path'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import PQueue from 'p-queue'
 import { mask, raw, sh } from '../connection/quote.ts'
@@ -23,7 +26,10 @@ import { selectHosts } from '../inventory/pattern.ts'
 import type { Inventory } from '../inventory/types.ts'
 import { vaultPassword } from '../vault.ts'
 import { EXIT } from './args.ts'
-import { connectorFor, runCli } from './main.ts'
+import { connectorFor, KUBEPLAY_VERSION, runCli } from './main.ts'
+import { jsonReportText, writeHtmlReport } from '../report/index.ts'
+import { readRunRecord } from '../report/record.ts'
+import { gatherFacts } from './facts.ts'
 import { adhocModulePlaybook, moduleNames, parseModuleCommand } from './module.ts'
 
 export const KUBEPLAY_USAGE = `usage: kubeplay COMMAND [options]
@@ -36,13 +42,19 @@ commands:
                              one module on every matched host, as a one-task playbook: PARAMS as
                              JSON or key=value pairs, checked before any connection; -b, --check,
                              --diff, -f, -e, -l and the other playbook flags apply
+  facts [PATTERN]            what kubeplay reads of each host (distribution, architecture, kernel,
+                             CPUs, memory, its services and packages, the bundle's tools) as JSON
   inventory --list           hosts, groups and every host's vars as JSON (secrets as ***)
   inventory --graph          the group tree
   inventory --host NAME      one host's vars and the file each came from, as JSON
+  report [RUN] --html FILE --json FILE
+                             the HTML page and/or JSON document of a finished (or killed) run, from
+                             its record (.kubeplay/runs/<run>.jsonl; default: the last run of
+                             --state-dir, default .kubeplay)
   playbook FILE.ts [flags]   run a playbook (the same as npx tsx FILE.ts [flags])
   lab up|down|status|…       the built-in lab (the same as npm run lab -- …)
 
-options (ping, shell, inventory):
+options (ping, shell, facts, inventory):
   -i, --inventory SRC        as for playbooks (default: lab)
   -b, --become               shell: run CMD as root (sudo)
   -f, --forks N              hosts at once (default 50)
@@ -173,6 +185,62 @@ async function shell(o: AdhocOptions, io: Io): Promise<number> {
   return worst([...results.values()].map((r) => r.code))
 }
 
+/** What kubeplay reads of each host, as one JSON object by host name (unreachable hosts: their error). */
+async function facts(o: AdhocOptions, io: Io): Promise<number> {
+  const inv = await inventoryOf(o)
+  const hosts = selectHosts(inv, o.pattern ?? 'all', 'pattern')
+  if (!hosts.length) throw new ConfigError(inv.source, 'pattern', 'a pattern matching hosts', `'${o.pattern ?? 'all'}', which matches none`)
+  const connect = connectorFor(inv, o)
+  const results = await perHost(hosts, o.forks, async (h) => {
+    let conn: Connection
+    try { conn = await connect(inv.hosts.get(h)!) } catch (e) { return { code: EXIT.unreachable, value: { unreachable: reason(e) } as unknown } }
+    try {
+      return { code: EXIT.ok, value: await gatherFacts(conn, inv, h) as unknown }
+    } catch (e) {
+      return unreachable(e) ? { code: EXIT.unreachable, value: { unreachable: reason(e) } } : { code: EXIT.failed, value: { failed: reason(e) } }
+    } finally { await conn.close().catch(() => {}) }
+  })
+  io.out(mask(JSON.stringify(Object.fromEntries([...results].map(([h, r]) => [h, r.value])), null, 2)))
+  return worst([...results.values()].map((r) => r.code))
+}
+
+/** Pure: `report` options. */
+export function parseReportArgs(argv: readonly string[]): { run: string; stateDir: string; html?: string; json?: string } {
+  const o: { run: string; stateDir: string; html?: string; json?: string } = { run: 'last', stateDir: '.kubeplay' }
+  let run: string | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const value = (): string => {
+      const v = argv[++i]
+      if (v === undefined) throw new ConfigError('command line', a, 'a value after it', 'nothing')
+      return v
+    }
+    if (a === '--html') o.html = value()
+    else if (a === '--json') o.json = value()
+    else if (a === '--state-dir') o.stateDir = value()
+    else if (a.startsWith('-')) throw new ConfigError('command line', a, 'an option of kubeplay report (--html, --json, --state-dir)', `unknown option '${a}'`)
+    else if (run === undefined) run = a
+    else throw new ConfigError('command line', a, 'one run record', `'${run}' and '${a}'`)
+  }
+  if (!o.html && !o.json) throw new ConfigError('command line', 'report', '--html FILE and/or --json FILE', 'neither')
+  return { ...o, run: run ?? 'last' }
+}
+
+/** A report of any run from its record. */
+async function report(argv: readonly string[], io: Io): Promise<number> {
+  const o = parseReportArgs(argv)
+  let file = o.run
+  if (o.run === 'last') {
+    const last = join(o.stateDir, 'last-run.json')
+    if (!existsSync(last)) throw new ConfigError('command line', 'RUN', `a run record, or a last run in ${o.stateDir} (--state-dir)`, `no ${last}`)
+    file = (JSON.parse(readFileSync(last, 'utf8')) as { record: string }).record
+  }
+  const { result, extra } = readRunRecord(file, KUBEPLAY_VERSION)
+  if (o.json) { writeFileSync(o.json, jsonReportText(result, extra)); io.out(`json: ${o.json}`) }
+  if (o.html) { writeHtmlReport(result, o.html, extra); io.out(`report: ${o.html}`) }
+  return EXIT.ok
+}
+
 /** ansible-inventory: --list (JSON), --graph (tree), --host NAME (vars and where each came from). */
 async function inventory(o: AdhocOptions, io: Io): Promise<number> {
   const modes = [o.list, o.graph, o.host !== undefined].filter(Boolean).length
@@ -239,16 +307,19 @@ export async function kubeplayCli(argv: readonly string[], io: Io = {
       case undefined: case '-h': case '--help': case 'help':
         io.out(KUBEPLAY_USAGE)
         return command === undefined ? EXIT.invalidInput : EXIT.ok
-      case 'ping': case 'shell': case 'inventory': {
+      case 'ping': case 'shell': case 'facts': case 'inventory': {
         if (rest.includes('-h') || rest.includes('--help')) { io.out(KUBEPLAY_USAGE); return EXIT.ok }
         const o = parseAdhocArgs(rest)
-        return await (command === 'ping' ? ping(o, io) : command === 'shell' ? shell(o, io) : inventory(o, io))
+        return await (command === 'ping' ? ping(o, io) : command === 'shell' ? shell(o, io) : command === 'facts' ? facts(o, io) : inventory(o, io))
       }
       case 'module': {
         if (rest.includes('-h') || rest.includes('--help')) { io.out(`${KUBEPLAY_USAGE}\n\nmodules: ${moduleNames().join(', ')}`); return EXIT.ok }
         const a = parseModuleCommand(rest)
         return await runCli(await adhocModulePlaybook(a), a.rest, io)
       }
+      case 'report':
+        if (rest.includes('-h') || rest.includes('--help')) { io.out(KUBEPLAY_USAGE); return EXIT.ok }
+        return await report(rest, io)
       case 'playbook': {
         const [file, ...args] = rest
         if (!file || file.startsWith('-')) throw new ConfigError('command line', 'playbook', 'a playbook file (kubeplay playbook playbooks/site.ts …)', file ? `'${file}'` : 'nothing')
@@ -257,7 +328,7 @@ export async function kubeplayCli(argv: readonly string[], io: Io = {
       case 'lab':
         return await runScript(fileURLToPath(new URL('../lab/cli.ts', import.meta.url)), rest)
       default:
-        throw new ConfigError('command line', command, 'a command: ping, shell, module, inventory, playbook, lab (kubeplay --help)', `'${command}'`)
+        throw new ConfigError('command line', command, 'a command: ping, shell, module, facts, inventory, report, playbook, lab (kubeplay --help)', `'${command}'`)
     }
   } catch (e) {
     if (e instanceof ConfigError || e instanceof ConfigErrors) {

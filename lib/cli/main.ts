@@ -29,7 +29,7 @@ import { EXIT, parseArgs, USAGE, type CliOptions } from './args.ts'
 import { consoleReporter } from './console.ts'
 import { jsonReportText, writeHtmlReport } from '../report/index.ts'
 
-const KUBEPLAY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+export const KUBEPLAY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 /** Runs `pb` when `moduleUrl` is the script node was started with; does nothing when imported. */
 export function main(moduleUrl: string, pb: Playbook): void {

@@ -1,5 +1,5 @@
 /** The `kubeplay` command without a lab: argument errors, inventory output, and ping/shell on local-connection hosts. */
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert'
 import { EXIT } from '../../lib/cli/args.ts'
 import { kubeplayCli, parseAdhocArgs } from '../../lib/cli/kubeplay.ts'
 import { parseModuleArgs, parseModuleCommand } from '../../lib/cli/module.ts'
+import { parseRunRecord } from '../../lib/report/record.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'kp-cmd-'))
 test.after(() => rmSync(work, { recursive: true, force: true }))
@@ -78,6 +79,31 @@ test('module on a local host: --check plans and touches nothing, the run changes
   const again = await run(...args)
   assert.match(again.out, /n1.*ok=1.*changed=0/)
   assert.not.match(again.out, /n2/, 'only the pattern\'s hosts')
+})
+
+test('report: the JSON and HTML reports of the last run, made after the fact from its record; a killed run\'s record too', async () => {
+  const state = join(work, 'state')
+  const dir = join(work, 'for-report')
+  const m = await run('module', 'g', '-i', inv, '--state-dir', state, '-m', 'file', '-a', `path=${dir} state=directory`)
+  assert.is(m.code, EXIT.ok, m.out)
+  const r = await run('report', '--state-dir', state, '--json', join(work, 'r.json'), '--html', join(work, 'r.html'))
+  assert.is(r.code, EXIT.ok, r.out)
+  const doc = JSON.parse(readFileSync(join(work, 'r.json'), 'utf8')) as { schema: string; run: { outcome: string; inventory: string }; hosts: Array<{ name: string; changed: number }>; tasks: Array<{ host: string; status: string }> }
+  assert.is(doc.schema, 'kubeplay.run/v1')
+  assert.is(doc.run.outcome, 'changed')
+  assert.is(doc.run.inventory, inv)
+  assert.equal(doc.hosts.map((h) => [h.name, h.changed]), [['n1', 1]])
+  assert.match(readFileSync(join(work, 'r.html'), 'utf8'), /<html[\s\S]*n1[\s\S]*file \(path, state\)/)
+  // A record cut before its end (the process was killed): reported, its hosts incomplete.
+  const record = readFileSync(JSON.parse(readFileSync(join(state, 'last-run.json'), 'utf8')).record, 'utf8').split('\n').filter((l) => l && !l.includes('"type":"end"')).join('\n')
+  const { result } = parseRunRecord(record, 'cut.jsonl', 'test')
+  assert.equal(result.incompleteHosts, ['n1'])
+  assert.match(result.aborted ?? '', /the process was killed/)
+  assert.equal(result.recap.n1, { ok: 0, changed: 1, failed: 0, skipped: 0, unreachable: 0, ignored: 0 })
+  assert.throws(() => parseRunRecord('{"type":"run"}\nnot json\n', 'bad.jsonl', 'test'), /bad\.jsonl:2: line: expected one JSON event of a kubeplay run record/)
+  const none = await run('report', join(work, 'missing.jsonl'), '--json', join(work, 'x.json'))
+  assert.is(none.code, EXIT.invalidInput, none.out)
+  assert.is((await run('report', '--state-dir', state)).code, EXIT.invalidInput, 'no output asked')
 })
 
 test.run()

@@ -11,7 +11,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { EXIT, parseArgs } from '../../lib/cli/args.ts'
 import { runCli } from '../../lib/cli/main.ts'
-import { kubeplayCli, parseAdhocArgs } from '../../lib/cli/kubeplay.ts'
+import { kubeplayCli, parseAdhocArgs, parseReportArgs } from '../../lib/cli/kubeplay.ts'
 import { adhocModulePlaybook, parseModuleCommand } from '../../lib/cli/module.ts'
 import { shellSplit } from '../../lib/inventory/ansible-vars.ts'
 import type { Playbook } from '../../lib/engine/task.ts'
@@ -103,8 +103,9 @@ test('every `npx kubeplay` command names a subcommand and parses; `inventory` on
   assert.ok(cmds.length >= 4, `${cmds.length} kubeplay commands`)
   for (const c of cmds) {
     const [sub, ...rest] = c.words.slice(2)
-    assert.ok(['ping', 'shell', 'module', 'inventory', 'playbook', 'lab', '--help'].includes(sub ?? ''), `${c.doc}: ${c.line}`)
-    if (sub === 'ping' || sub === 'shell' || sub === 'inventory') parseAdhocArgs(rest.filter((w) => !/[…<>]/.test(w)))
+    assert.ok(['ping', 'shell', 'module', 'facts', 'inventory', 'report', 'playbook', 'lab', '--help'].includes(sub ?? ''), `${c.doc}: ${c.line}`)
+    if (sub === 'ping' || sub === 'shell' || sub === 'facts' || sub === 'inventory') parseAdhocArgs(rest.filter((w) => !/[…<>]/.test(w)))
+    if (sub === 'report') parseReportArgs(rest)
     // Parsed and built (module name and parameters checked); never run: it would connect.
     if (sub === 'module') await adhocModulePlaybook(parseModuleCommand(rest))
     if (sub === 'playbook') parseArgs(rest.slice(1))
