@@ -10,10 +10,11 @@
  *   kubeplay facts [PATTERN] [-i INV]                ansible PATTERN -m setup (what kubeplay reads)
  *   kubeplay inventory [-i INV] --list|--graph|--host NAME    ansible-inventory
  *   kubeplay report [RUN|last] --html F --json F     a report of any run, after the fact
+ *   kubeplay vault encrypt|decrypt|view|edit|encrypt-string …   ansible-vault
  *   kubeplay playbook FILE.ts [flags]                ansible-playbook (npx tsx FILE.ts)
  *   kubeplay lab up|down|status …                    the built-in lab
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,6 +31,7 @@ import { connectorFor, KUBEPLAY_VERSION, runCli } from './main.ts'
 import { jsonReportText, writeHtmlReport } from '../report/index.ts'
 import { readRunRecord } from '../report/record.ts'
 import { gatherFacts } from './facts.ts'
+import { parseVaultArgs, VAULT_USAGE, vaultCommand } from './vault.ts'
 import { adhocModulePlaybook, moduleNames, parseModuleCommand } from './module.ts'
 
 export const KUBEPLAY_USAGE = `usage: kubeplay COMMAND [options]
@@ -51,6 +53,8 @@ commands:
                              the HTML page and/or JSON document of a finished (or killed) run, from
                              its record (.kubeplay/runs/<run>.jsonl; default: the last run of
                              --state-dir, default .kubeplay)
+  vault encrypt|decrypt|view|edit FILE…, vault encrypt-string [VALUE] --name VAR
+                             ansible-vault, on the same file format (kubeplay vault --help)
   playbook FILE.ts [flags]   run a playbook (the same as npx tsx FILE.ts [flags])
   lab up|down|status|…       the built-in lab (the same as npm run lab -- …)
 
@@ -290,6 +294,15 @@ function worst(codes: number[]): number {
   return codes.includes(EXIT.unreachable) ? EXIT.unreachable : codes.includes(EXIT.failed) ? EXIT.failed : EXIT.ok
 }
 
+/** A password asked on the terminal without echo; undefined without a terminal. */
+function terminalPrompt(question: string): string | undefined {
+  if (!process.stdin.isTTY) return undefined
+  process.stderr.write(question)
+  const r = spawnSync('sh', ['-c', 'stty -echo; IFS= read -r p; s=$?; stty echo; printf %s "$p"; exit $s'], { stdio: ['inherit', 'pipe', 'inherit'], encoding: 'utf8' })
+  process.stderr.write('\n')
+  return r.status === 0 ? r.stdout : undefined
+}
+
 /** Runs a TypeScript entry point (a playbook, the lab CLI) in a child node with tsx, passing stdio through. */
 function runScript(file: string, args: readonly string[]): Promise<number> {
   return new Promise((done) => {
@@ -320,6 +333,13 @@ export async function kubeplayCli(argv: readonly string[], io: Io = {
       case 'report':
         if (rest.includes('-h') || rest.includes('--help')) { io.out(KUBEPLAY_USAGE); return EXIT.ok }
         return await report(rest, io)
+      case 'vault': {
+        if (!rest.length || rest.includes('-h') || rest.includes('--help')) { io.out(VAULT_USAGE); return rest.length ? EXIT.ok : EXIT.invalidInput }
+        return vaultCommand(parseVaultArgs(rest), {
+          out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`), err: io.err, prompt: terminalPrompt,
+          stdin: () => (process.stdin.isTTY ? '' : readFileSync(0, 'utf8')),
+        })
+      }
       case 'playbook': {
         const [file, ...args] = rest
         if (!file || file.startsWith('-')) throw new ConfigError('command line', 'playbook', 'a playbook file (kubeplay playbook playbooks/site.ts …)', file ? `'${file}'` : 'nothing')
@@ -328,7 +348,7 @@ export async function kubeplayCli(argv: readonly string[], io: Io = {
       case 'lab':
         return await runScript(fileURLToPath(new URL('../lab/cli.ts', import.meta.url)), rest)
       default:
-        throw new ConfigError('command line', command, 'a command: ping, shell, module, facts, inventory, report, playbook, lab (kubeplay --help)', `'${command}'`)
+        throw new ConfigError('command line', command, 'a command: ping, shell, module, facts, inventory, report, vault, playbook, lab (kubeplay --help)', `'${command}'`)
     }
   } catch (e) {
     if (e instanceof ConfigError || e instanceof ConfigErrors) {

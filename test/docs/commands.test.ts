@@ -13,6 +13,7 @@ import { EXIT, parseArgs } from '../../lib/cli/args.ts'
 import { runCli } from '../../lib/cli/main.ts'
 import { kubeplayCli, parseAdhocArgs, parseReportArgs } from '../../lib/cli/kubeplay.ts'
 import { adhocModulePlaybook, parseModuleCommand } from '../../lib/cli/module.ts'
+import { parseVaultArgs } from '../../lib/cli/vault.ts'
 import { shellSplit } from '../../lib/inventory/ansible-vars.ts'
 import type { Playbook } from '../../lib/engine/task.ts'
 
@@ -103,9 +104,10 @@ test('every `npx kubeplay` command names a subcommand and parses; `inventory` on
   assert.ok(cmds.length >= 4, `${cmds.length} kubeplay commands`)
   for (const c of cmds) {
     const [sub, ...rest] = c.words.slice(2)
-    assert.ok(['ping', 'shell', 'module', 'facts', 'inventory', 'report', 'playbook', 'lab', '--help'].includes(sub ?? ''), `${c.doc}: ${c.line}`)
+    assert.ok(['ping', 'shell', 'module', 'facts', 'inventory', 'report', 'vault', 'playbook', 'lab', '--help'].includes(sub ?? ''), `${c.doc}: ${c.line}`)
     if (sub === 'ping' || sub === 'shell' || sub === 'facts' || sub === 'inventory') parseAdhocArgs(rest.filter((w) => !/[…<>]/.test(w)))
     if (sub === 'report') parseReportArgs(rest)
+    if (sub === 'vault') parseVaultArgs(rest)
     // Parsed and built (module name and parameters checked); never run: it would connect.
     if (sub === 'module') await adhocModulePlaybook(parseModuleCommand(rest))
     if (sub === 'playbook') parseArgs(rest.slice(1))
