@@ -12,6 +12,7 @@
  *   kubeplay report [RUN|last] --html F --json F     a report of any run, after the fact
  *   kubeplay vault encrypt|decrypt|view|edit|encrypt-string …   ansible-vault
  *   kubeplay playbook FILE.ts [flags]                ansible-playbook (npx tsx FILE.ts)
+ *   kubeplay completion bash                         the bash completion script
  *   kubeplay lab up|down|status …                    the built-in lab
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -57,6 +58,7 @@ commands:
                              ansible-vault, on the same file format (kubeplay vault --help)
   playbook FILE.ts [flags]   run a playbook (the same as npx tsx FILE.ts [flags])
   lab up|down|status|…       the built-in lab (the same as npm run lab -- …)
+  completion bash            a bash completion script: eval "$(npx kubeplay completion bash)"
 
 options (ping, shell, facts, inventory):
   -i, --inventory SRC        as for playbooks (default: lab)
@@ -294,6 +296,34 @@ function worst(codes: number[]): number {
   return codes.includes(EXIT.unreachable) ? EXIT.unreachable : codes.includes(EXIT.failed) ? EXIT.failed : EXIT.ok
 }
 
+const SUBCOMMANDS = ['ping', 'shell', 'module', 'facts', 'inventory', 'report', 'vault', 'playbook', 'lab', 'completion'] as const
+
+/** Pure: bash completion for subcommands, their flags, module names, vault actions and inventory groups/hosts. */
+export function bashCompletion(modules: readonly string[]): string {
+  return `# kubeplay bash completion: eval "$(npx kubeplay completion bash)"
+_kubeplay() {
+  local cur prev sub
+  cur="\${COMP_WORDS[COMP_CWORD]}"; prev="\${COMP_WORDS[COMP_CWORD-1]}"; sub="\${COMP_WORDS[1]}"
+  if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=( $(compgen -W "${SUBCOMMANDS.join(' ')} --help" -- "$cur") ); return; fi
+  case "$prev" in
+    -i|--inventory|--vault-password-file|--html|--json|--output|--state-dir|--report) COMPREPLY=( $(compgen -f -- "$cur") ); return;;
+    -m|--module-name) COMPREPLY=( $(compgen -W "${modules.join(' ')}" -- "$cur") ); return;;
+    --host-key-policy) COMPREPLY=( $(compgen -W "strict accept-new" -- "$cur") ); return;;
+  esac
+  case "$sub" in
+    vault) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=( $(compgen -W "encrypt decrypt view edit encrypt-string" -- "$cur") ); return; }
+           COMPREPLY=( $(compgen -W "--vault-password-file --vault-id --output --name" -f -- "$cur") );;
+    lab) COMPREPLY=( $(compgen -W "up down status poweroff poweron" -- "$cur") );;
+    playbook) COMPREPLY=( $(compgen -f -X '!*.ts' -- "$cur") $(compgen -d -- "$cur") );;
+    report) COMPREPLY=( $(compgen -W "last --html --json --state-dir" -f -- "$cur") );;
+    completion) COMPREPLY=( $(compgen -W "bash" -- "$cur") );;
+    *) COMPREPLY=( $(compgen -W "-i --inventory -b --become -f --forks --one-line --host-key-policy --vault-password-file -m -a --check --diff -e --limit --list --graph --host all masters workers haproxy k8s-cluster" -- "$cur") );;
+  esac
+}
+complete -o default -F _kubeplay kubeplay
+`
+}
+
 /** A password asked on the terminal without echo; undefined without a terminal. */
 function terminalPrompt(question: string): string | undefined {
   if (!process.stdin.isTTY) return undefined
@@ -340,6 +370,10 @@ export async function kubeplayCli(argv: readonly string[], io: Io = {
           stdin: () => (process.stdin.isTTY ? '' : readFileSync(0, 'utf8')),
         })
       }
+      case 'completion':
+        if (rest[0] !== 'bash') throw new ConfigError('command line', 'completion', 'a shell: bash', rest[0] ? `'${rest[0]}'` : 'nothing')
+        io.out(bashCompletion(moduleNames()))
+        return EXIT.ok
       case 'playbook': {
         const [file, ...args] = rest
         if (!file || file.startsWith('-')) throw new ConfigError('command line', 'playbook', 'a playbook file (kubeplay playbook playbooks/site.ts …)', file ? `'${file}'` : 'nothing')
@@ -348,7 +382,7 @@ export async function kubeplayCli(argv: readonly string[], io: Io = {
       case 'lab':
         return await runScript(fileURLToPath(new URL('../lab/cli.ts', import.meta.url)), rest)
       default:
-        throw new ConfigError('command line', command, 'a command: ping, shell, module, facts, inventory, report, vault, playbook, lab (kubeplay --help)', `'${command}'`)
+        throw new ConfigError('command line', command, `a command: ${SUBCOMMANDS.join(', ')} (kubeplay --help)`, `'${command}'`)
     }
   } catch (e) {
     if (e instanceof ConfigError || e instanceof ConfigErrors) {

@@ -2,6 +2,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { EXIT } from '../../lib/cli/args.ts'
@@ -104,6 +105,22 @@ test('report: the JSON and HTML reports of the last run, made after the fact fro
   const none = await run('report', join(work, 'missing.jsonl'), '--json', join(work, 'x.json'))
   assert.is(none.code, EXIT.invalidInput, none.out)
   assert.is((await run('report', '--state-dir', state)).code, EXIT.invalidInput, 'no output asked')
+})
+
+test('completion bash: a script bash accepts that completes subcommands, module names and vault actions', async () => {
+  const r = await run('completion', 'bash')
+  assert.is(r.code, EXIT.ok)
+  const file = join(work, 'completion.sh')
+  writeFileSync(file, r.out)
+  const complete = (line: string): string => {
+    const words = line.split(' ')
+    const script = `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _kubeplay; printf '%s\\n' "\${COMPREPLY[@]}"`
+    return execFileSync('bash', ['-c', script], { encoding: 'utf8' }).trim()
+  }
+  assert.equal(complete('kubeplay va').split('\n'), ['vault'])
+  assert.equal(complete('kubeplay vault en').split('\n'), ['encrypt', 'encrypt-string'])
+  assert.ok(complete('kubeplay module all -m apt').split('\n').includes('aptPackages'))
+  assert.is((await run('completion', 'zsh')).code, EXIT.invalidInput)
 })
 
 test.run()
