@@ -4,4 +4,7 @@ import { register } from 'tsx/esm/api'
 
 register()
 const { kubeplayCli } = await import('../lib/cli/kubeplay.ts')
-process.exitCode = await kubeplayCli(process.argv.slice(2))
+process.exitCode = await kubeplayCli(process.argv.slice(2), undefined, {
+  // `kubeplay import ansible` maps variables to the settings of the site playbook's roles.
+  site: async () => (await import('../playbooks/site.ts')).site,
+})

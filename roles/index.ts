@@ -6,6 +6,6 @@ export { nfsServer, nfsClient, nfsDefaults, nfsVarsSchema, type NfsParams } from
 export { kubernetesMaster } from './kubernetes-master/index.ts'
 export { kubernetesWorker } from './kubernetes-worker/index.ts'
 export { kubernetesPlays, kubernetesDefaults, kubernetesVarsSchema, type KubernetesParams } from './kubernetes/index.ts'
-export { metallb, metallbDefaults, metallbVarsSchema, validateMetallbConfig, type MetallbParams } from './metallb/index.ts'
+export { metallb, metallbImages, metallbDefaults, metallbVarsSchema, validateMetallbConfig, type MetallbParams } from './metallb/index.ts'
 export { ingressNginx, ingressNginxDefaults, type IngressNginxParams } from './ingress-nginx/index.ts'
 export { prometheus, prometheusDefaults, type PrometheusParams } from './prometheus/index.ts'

@@ -13,6 +13,7 @@
  *   kubeplay vault encrypt|decrypt|view|edit|encrypt-string …   ansible-vault
  *   kubeplay playbook FILE.ts [flags]                ansible-playbook (npx tsx FILE.ts)
  *   kubeplay completion bash                         the bash completion script
+ *   kubeplay import ansible DIR [--out OUT]          an Ansible project → inventory.ts, group_vars/*.ts, site.ts
  *   kubeplay lab up|down|status …                    the built-in lab
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -28,6 +29,7 @@ import { selectHosts } from '../inventory/pattern.ts'
 import type { Inventory } from '../inventory/types.ts'
 import { vaultPassword } from '../vault.ts'
 import { EXIT } from './args.ts'
+import type { Playbook } from '../engine/task.ts'
 import { connectorFor, KUBEPLAY_VERSION, runCli } from './main.ts'
 import { jsonReportText, writeHtmlReport } from '../report/index.ts'
 import { readRunRecord } from '../report/record.ts'
@@ -59,6 +61,10 @@ commands:
   playbook FILE.ts [flags]   run a playbook (the same as npx tsx FILE.ts [flags])
   lab up|down|status|…       the built-in lab (the same as npm run lab -- …)
   completion bash            a bash completion script: eval "$(npx kubeplay completion bash)"
+  import ansible DIR [--out OUT] [--force]
+                             read an Ansible project (inventory, group_vars, host_vars, playbooks'
+                             roles and tags) and write inventory.ts, group_vars/*.ts, host_vars/*.ts,
+                             site.ts and IMPORT-REPORT.md (default OUT: DIR/kubeplay)
 
 options (ping, shell, facts, inventory):
   -i, --inventory SRC        as for playbooks (default: lab)
@@ -296,7 +302,7 @@ function worst(codes: number[]): number {
   return codes.includes(EXIT.unreachable) ? EXIT.unreachable : codes.includes(EXIT.failed) ? EXIT.failed : EXIT.ok
 }
 
-const SUBCOMMANDS = ['ping', 'shell', 'module', 'facts', 'inventory', 'report', 'vault', 'playbook', 'lab', 'completion'] as const
+const SUBCOMMANDS = ['ping', 'shell', 'module', 'facts', 'inventory', 'report', 'vault', 'import', 'playbook', 'lab', 'completion'] as const
 
 /** Pure: bash completion for subcommands, their flags, module names, vault actions and inventory groups/hosts. */
 export function bashCompletion(modules: readonly string[]): string {
@@ -341,9 +347,15 @@ function runScript(file: string, args: readonly string[]): Promise<number> {
   })
 }
 
+/** What the command takes from above lib/ (the entry point passes it: imports point down). */
+export interface KubeplayDeps {
+  /** The site playbook, whose roles' settings `import ansible` maps variables to. */
+  readonly site?: () => Promise<Playbook>
+}
+
 export async function kubeplayCli(argv: readonly string[], io: Io = {
   out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`),
-}): Promise<number> {
+}, deps: KubeplayDeps = {}): Promise<number> {
   const [command, ...rest] = argv
   try {
     switch (command) {
@@ -374,6 +386,26 @@ export async function kubeplayCli(argv: readonly string[], io: Io = {
         if (rest[0] !== 'bash') throw new ConfigError('command line', 'completion', 'a shell: bash', rest[0] ? `'${rest[0]}'` : 'nothing')
         io.out(bashCompletion(moduleNames()))
         return EXIT.ok
+      case 'import': {
+        const [kind, dir, ...more] = rest
+        if (kind !== 'ansible' || !dir || dir.startsWith('-')) throw new ConfigError('command line', 'import', 'import ansible DIR [--out OUT] [--force]', `'${rest.join(' ')}'`)
+        let out = join(dir, 'kubeplay')
+        let force = false
+        let inventory: string | undefined
+        for (let i = 0; i < more.length; i++) {
+          const a = more[i]!
+          if (a === '--force') force = true
+          else if ((a === '--out' || a === '--inventory') && more[i + 1]) { if (a === '--out') out = more[++i]!; else inventory = more[++i]! }
+          else throw new ConfigError('command line', a, 'an option of kubeplay import ansible (--out DIR, --inventory FILE, --force)', `'${a}'`)
+        }
+        if (!deps.site) throw new KubeplayError('kubeplay import needs the site playbook (run it through bin/kubeplay.mjs)')
+        const { importAnsible, writeImport } = await import('./import-ansible.ts')
+        const r = importAnsible(dir, await deps.site(), { inventory })
+        const written = writeImport(out, r, force)
+        const n = (o: string): number => r.mappings.filter((m) => m.outcome === o).length
+        io.out(`${written.length} files in ${out}: ${n('mapped')} variables mapped to role settings, ${n('kept')} kept, ${n('secret')} secrets from the environment, ${n('not mapped')} not mapped (IMPORT-REPORT.md)`)
+        return EXIT.ok
+      }
       case 'playbook': {
         const [file, ...args] = rest
         if (!file || file.startsWith('-')) throw new ConfigError('command line', 'playbook', 'a playbook file (kubeplay playbook playbooks/site.ts …)', file ? `'${file}'` : 'nothing')

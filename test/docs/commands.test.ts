@@ -104,7 +104,7 @@ test('every `npx kubeplay` command names a subcommand and parses; `inventory` on
   assert.ok(cmds.length >= 4, `${cmds.length} kubeplay commands`)
   for (const c of cmds) {
     const [sub, ...rest] = c.words.slice(2)
-    assert.ok(['ping', 'shell', 'module', 'facts', 'inventory', 'report', 'vault', 'playbook', 'lab', '--help'].includes(sub ?? ''), `${c.doc}: ${c.line}`)
+    assert.ok(['ping', 'shell', 'module', 'facts', 'inventory', 'report', 'vault', 'import', 'playbook', 'lab', '--help'].includes(sub ?? ''), `${c.doc}: ${c.line}`)
     if (sub === 'ping' || sub === 'shell' || sub === 'facts' || sub === 'inventory') parseAdhocArgs(rest.filter((w) => !/[…<>]/.test(w)))
     if (sub === 'report') parseReportArgs(rest)
     if (sub === 'vault') parseVaultArgs(rest)
