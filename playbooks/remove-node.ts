@@ -3,8 +3,10 @@
  * `-e node=worker3,worker2`) and `-e confirm=yes`, both checked before any connection. One node at
  * a time: drained (kubectl on the first master), `kubeadm reset -f` on it (packages stay), then on
  * the first master its Node object deleted and, for a master, any etcd member left of its name or
- * peer URL removed. The first master cannot be removed (it runs the rest). Run again, it finds
- * nothing to do; a run that stopped half way is finished.
+ * peer URL removed. The first master cannot be removed (it runs the rest), and a master is not
+ * removed when the etcd members left would not keep quorum (a majority of them answering): the run
+ * stops before that node is touched. Run again, it finds nothing to do; a run that stopped half way
+ * is finished.
  *
  *   npx tsx playbooks/remove-node.ts -i inventory.ts -e node=worker3 -e confirm=yes
  */
@@ -12,10 +14,10 @@ import { main } from '../lib/cli/main.ts'
 import { sh } from '../lib/connection/quote.ts'
 import { change, defineModule, hostValue, noChange, type HostContext } from '../lib/engine/module.ts'
 import { play, playbook, task, type Playbook } from '../lib/engine/task.ts'
-import { CommandError, ConfigError } from '../lib/errors.ts'
+import { CommandError, ConfigError, ModuleError } from '../lib/errors.ts'
 import type { Inventory } from '../lib/inventory/types.ts'
 import { confirmPreflight, confirmTask } from '../roles/kubernetes/confirm.ts'
-import { etcdMembers } from '../roles/kubernetes/etcd.ts'
+import { etcdctlInContainer, etcdMembers, parseEndpointHealth, quorumAfterRemoval, type EtcdMember } from '../roles/kubernetes/etcd.ts'
 import { ADMIN_CONF, forgetNodeValue } from '../roles/kubernetes/join.ts'
 import { KUBEADM_LEFTOVERS, kubeadmReset, nodeName } from '../roles/kubernetes/lifecycle.ts'
 import { mergeKubernetesSettings } from '../roles/kubernetes/settings.ts'
@@ -41,7 +43,7 @@ export function removeNodePreflight(inv: Inventory, masters = 'masters', workers
   })
 }
 
-interface Removal { readonly node: string; readonly inApi: boolean; readonly members: number; readonly leftovers: boolean }
+interface Removal { readonly node: string; readonly inApi: boolean; readonly members: number; readonly leftovers: boolean; readonly quorum: string | null }
 
 /** What is left of `h` in the cluster (asked on the first master) and on the host itself. */
 async function removal(h: HostContext, masters: string): Promise<Removal> {
@@ -51,8 +53,20 @@ async function removal(h: HostContext, masters: string): Promise<Removal> {
   const seen = await h.from(hostValue(`remove-node.state ${node}@${masters}[0]`, `${masters}[0]`, async (src) => {
     const r = await src.exec(sh`kubectl --kubeconfig=${ADMIN_CONF} --request-timeout=15s get node ${node} --ignore-not-found -o name`)
     if (r.code !== 0) throw new CommandError(src.name, 'kubectl get node', r.code, r.stdout, r.stderr)
-    const members = controlPlane ? ((await etcdMembers(src)) ?? []).filter((x) => x.name === node || x.peerUrls.includes(peer)).length : 0
-    return { inApi: r.stdout.trim() !== '', members }
+    const all = controlPlane ? (await etcdMembers(src)) ?? [] : []
+    const mine = (x: EtcdMember): boolean => x.name === node || x.peerUrls.includes(peer)
+    const members = all.filter(mine).length
+    // Removing a member must leave a majority of the rest answering, or etcd stops with it.
+    let quorum: string | null = null
+    if (members > 0) {
+      const hr = await src.exec(etcdctlInContainer(['endpoint', 'health', '--cluster', '-w', 'json']))
+      const q = quorumAfterRemoval(all, parseEndpointHealth(hr.stdout), mine)
+      if (!q.ok) {
+        quorum = `${node}: expected the etcd members left after removing it to keep quorum (${q.needed} of ${q.remaining} answering), found ${q.healthy}`
+          + `${q.down.length ? ` (not answering: ${q.down.join(', ')})` : ''}: bring those back first, or remove the dead ones first`
+      }
+    }
+    return { inApi: r.stdout.trim() !== '', members, quorum }
   }))
   const leftovers = (await h.exec(KUBEADM_LEFTOVERS)).code === 0
   return { node, ...seen, leftovers }
@@ -62,6 +76,8 @@ const removeFromCluster = defineModule<{ readonly masters: string }, Removal>({
   name: 'removeNode',
   async check(h, p) {
     const r = await removal(h, p.masters)
+    // Before anything changes (in --check too): the drain and reset come before the member removal.
+    if (r.quorum) throw new ModuleError('removeNode', r.quorum)
     const steps = [
       ...(r.inApi ? [`drain and delete Node ${r.node}`] : []),
       ...(r.leftovers ? ['kubeadm reset -f here'] : []),

@@ -51,6 +51,31 @@ export async function etcdMembers(h: HostContext): Promise<EtcdMember[] | null> 
   return r.code === 0 ? parseMemberList(r.stdout) : null
 }
 
+/** Pure: `etcdctl endpoint health --cluster -w json` → client URL → healthy (etcdctl prints every endpoint, and exits 1 when one is down). */
+export function parseEndpointHealth(text: string): Map<string, boolean> {
+  const out = new Map<string, boolean>()
+  const start = text.indexOf('[')
+  if (start < 0) return out
+  try {
+    for (const e of JSON.parse(text.slice(start, text.lastIndexOf(']') + 1)) as Array<{ endpoint?: string; health?: boolean }>) {
+      if (typeof e.endpoint === 'string') out.set(e.endpoint, e.health === true)
+    }
+  } catch { /* not JSON: nothing known */ }
+  return out
+}
+
+/**
+ * Pure: what removing `leaving` does to quorum. The members left must still have a majority of
+ * themselves answering, or etcd (and the API server with it) stops the moment the member goes.
+ */
+export function quorumAfterRemoval(members: readonly EtcdMember[], health: ReadonlyMap<string, boolean>, leaving: (m: EtcdMember) => boolean): { ok: boolean; remaining: number; healthy: number; needed: number; down: string[] } {
+  const rest = members.filter((m) => !leaving(m))
+  const up = (m: EtcdMember): boolean => m.started && m.clientUrls.some((u) => health.get(u) === true)
+  const healthy = rest.filter(up).length
+  const needed = Math.floor(rest.length / 2) + 1
+  return { ok: rest.length > 0 && healthy >= needed, remaining: rest.length, healthy, needed, down: rest.filter((m) => !up(m)).map((m) => m.name || m.id) }
+}
+
 /** A member as its etcd static pod manifest declares it. */
 export interface EtcdManifestMember { readonly name: string; readonly peerUrl: string }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { parseMemberList, type EtcdMember } from '../../roles/kubernetes/etcd.ts'
+import { parseEndpointHealth, parseMemberList, quorumAfterRemoval, type EtcdMember } from '../../roles/kubernetes/etcd.ts'
 import { JOIN_PROBE, joinState, joinStateOf, parseJoinProbe, type JoinProbe } from '../../roles/kubernetes/join.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
 
@@ -84,6 +84,26 @@ test('the join guard asks again while the API cannot say (a control plane that j
   // Still unsure after every attempt: "cannot say" is the answer, and nothing is touched.
   const never = { name: 'lab6', run: async () => ({ stdout: 'unreachable error: EOF', stderr: '', code: 0 }), from: async () => null } as unknown as HostContext
   await joinState(never, false, 'masters', { attempts: 3, delayMs: 1 }).then(() => assert.unreachable('should throw'), (e: Error) => assert.match(e.message, 'the API cannot say whether this node has joined (error: EOF); not touching it'))
+})
+
+test('remove-node quorum: the members left must keep a majority answering (etcdctl endpoint health --cluster -w json)', () => {
+  const members = parseMemberList([
+    'a1, started, lab2, https://10.0.0.2:2380, https://10.0.0.2:2379, false',
+    'b2, started, lab3, https://10.0.0.3:2380, https://10.0.0.3:2379, false',
+    'c3, started, lab4, https://10.0.0.4:2380, https://10.0.0.4:2379, false',
+  ].join('\n'))
+  // etcdctl exits 1 and still prints every endpoint when one is down.
+  const text = 'ignored line\n[{"endpoint":"https://10.0.0.2:2379","health":true,"took":"9ms"},{"endpoint":"https://10.0.0.3:2379","health":false,"error":"context deadline exceeded"},{"endpoint":"https://10.0.0.4:2379","health":true}]\n'
+  const health = parseEndpointHealth(text)
+  assert.equal([...health], [['https://10.0.0.2:2379', true], ['https://10.0.0.3:2379', false], ['https://10.0.0.4:2379', true]])
+  const allUp = new Map([...health].map(([k]) => [k, true]))
+  assert.equal(quorumAfterRemoval(members, allUp, (m) => m.name === 'lab4'), { ok: true, remaining: 2, healthy: 2, needed: 2, down: [] })
+  // lab3 down: removing lab4 leaves lab2 + lab3 with one answering — refused; removing the dead lab3 is fine.
+  assert.equal(quorumAfterRemoval(members, health, (m) => m.name === 'lab4'), { ok: false, remaining: 2, healthy: 1, needed: 2, down: ['lab3'] })
+  assert.equal(quorumAfterRemoval(members, health, (m) => m.name === 'lab3').ok, true)
+  // Nothing known (etcdctl said nothing parsable): refused rather than guessed.
+  assert.is(quorumAfterRemoval(members, parseEndpointHealth('Error: context deadline exceeded'), (m) => m.name === 'lab4').ok, false)
+  assert.is(quorumAfterRemoval(members.slice(0, 1), allUp, () => true).ok, false, 'the last member is never removed')
 })
 
 test.run()
