@@ -11,7 +11,10 @@
 import { main } from '../lib/cli/main.ts'
 import { play, playbook, type Play, type Playbook } from '../lib/engine/task.ts'
 import { ingressNginx } from '../roles/ingress-nginx/index.ts'
-import { metallb } from '../roles/metallb/index.ts'
+import { metallb, metallbImages } from '../roles/metallb/index.ts'
+
+/** With the offline bundle: MetalLB's images on every node, before the manifest runs them. Reused by site.ts. */
+export const metallbImagesPlay: Play = play('MetalLB images', { hosts: 'k8s-cluster', become: true, items: [metallbImages()] })
 
 /** MetalLB from masters[0]: reused by site.ts. */
 export const metallbPlay: Play = play('MetalLB load balancer', { hosts: 'masters[0]', become: true, items: [metallb()] })
@@ -22,7 +25,7 @@ export const metallbPlay: Play = play('MetalLB load balancer', { hosts: 'masters
  */
 export const ingressPlay: Play = play('NGINX ingress controller', { hosts: 'masters[0]', become: true, items: [ingressNginx()] })
 
-export const pb: Playbook = playbook('install-metallb', [metallbPlay])
+export const pb: Playbook = playbook('install-metallb', [metallbImagesPlay, metallbPlay])
 export default pb
 
 main(import.meta.url, pb)

@@ -9,7 +9,7 @@
 import { main } from '../lib/cli/main.ts'
 import { play, playbook } from '../lib/engine/task.ts'
 import { common, containerd, haproxy, kubernetesPlays, nfsClient, nfsServer } from '../roles/index.ts'
-import { metallbPlay } from './install-metallb.ts'
+import { metallbImagesPlay, metallbPlay } from './install-metallb.ts'
 import { prometheusPlay } from './install-prometheus.ts'
 
 export const loadBalancerPlay = play('Load balancer', { hosts: 'haproxy', become: true, items: [haproxy()] })
@@ -32,6 +32,7 @@ export const site = playbook('site', [
   nfsServerPlay,
   nfsClientsPlay,
   ...kubernetesClusterPlays,
+  metallbImagesPlay,
   metallbPlay,
   prometheusPlay,
 ])

@@ -5,11 +5,11 @@
  * not up, then runs the site playbook on it: a real kubeadm HA cluster. Extra arguments go to the
  * playbook (`npm start -- --check`). The lab stays up afterwards (`npm run lab -- down` removes it).
  */
-import { buildBundle } from '../bundle/build.ts'
-import { labInfo, labUp, DEFAULT_NAME } from '../lab/index.ts'
-import { site } from '../../playbooks/site.ts'
-import { kubernetesDefaults } from '../../roles/kubernetes/settings.ts'
-import { runCli } from './main.ts'
+import { buildBundle } from '../lib/bundle/build.ts'
+import { runCli } from '../lib/cli/main.ts'
+import { labInfo, labUp, DEFAULT_NAME } from '../lib/lab/index.ts'
+import { kubernetesDefaults } from '../roles/kubernetes/settings.ts'
+import { site } from './site.ts'
 
 const args = process.argv.slice(2)
 const t0 = Date.now()
@@ -24,7 +24,7 @@ if (!lab || lab.layout !== 'seed001' || !lab.kubernetes) {
   console.log(`${stamp()} lab: bringing up '${DEFAULT_NAME}' (seed 001 layout: haproxy, 3 masters, 3 workers; kubernetes mode)`)
   await labUp({ name: DEFAULT_NAME, layout: 'seed001', kubernetes: true, log: (l) => console.log(`${stamp()} lab: ${l}`) })
 }
-// MetalLB's and Prometheus's images are not in the bundle yet: no registry is reachable from here.
+// Prometheus's images are not in the bundle yet: no registry is reachable from here.
 const tagged = args.some((a) => /^(-t|--tags|--skip-tags)(=|$)/.test(a))
-if (!tagged) console.log(`${stamp()} lab: skipping MetalLB and Prometheus (tags metallb, prometheus): their images are not in the offline bundle yet`)
-process.exitCode = await runCli(site, ['-i', `lab:${DEFAULT_NAME}`, ...(tagged ? [] : ['--skip-tags', 'metallb,prometheus']), ...args])
+if (!tagged) console.log(`${stamp()} lab: skipping Prometheus (tag prometheus): its images are not in the offline bundle yet`)
+process.exitCode = await runCli(site, ['-i', `lab:${DEFAULT_NAME}`, ...(tagged ? [] : ['--skip-tags', 'prometheus']), ...args])

@@ -1,8 +1,8 @@
 /**
  * The bundle builder's steps in order: Go builds (kubeadm first: its own image list must match the
  * pins), the pause binary from the C source in the k8s.io/kubernetes module, Debian userland for
- * kube-proxy and Flannel, one OCI archive per image, the Flannel manifest from its Go module
- * (sha256-checked), then bundle.json, written last: a bundle without it is unfinished and is
+ * kube-proxy and Flannel, one OCI archive per image, the Flannel and MetalLB manifests from their Go
+ * modules (sha256-checked), then bundle.json, written last: a bundle without it is unfinished and is
  * rebuilt. A complete bundle whose files still match bundle.json is reused as it is.
  */
 import { execFileSync } from 'node:child_process'
@@ -172,6 +172,10 @@ async function build(opts: BuildOptions, pins: ReleasePins, dir: string, t0: num
   const manifestSha = await sha256File(manifestSrc)
   if (manifestSha !== pins.flannel.manifestSha256) throw new Error(`${manifestSrc}: sha256 ${manifestSha}, expected the pinned ${pins.flannel.manifestSha256}`)
   put(manifestSrc, 'manifests/kube-flannel.yml', 'manifest')
+  const metallbSrc = join((await moduleInfo(comps.metallb!.module, comps.metallb!.version, work)).dir, 'config/manifests/metallb-native.yaml')
+  const metallbSha = await sha256File(metallbSrc)
+  if (metallbSha !== pins.metallb.manifestSha256) throw new Error(`${metallbSrc}: sha256 ${metallbSha}, expected the pinned ${pins.metallb.manifestSha256}`)
+  put(metallbSrc, 'manifests/metallb-native.yaml', 'manifest')
 
   const images: BundleImage[] = []
   const workload: ImageSpec = { ref: `${NGINX_IMAGE}:${nginxTag(nginxVersion)}`, rootfs: nginxRoot, entrypoint: ['/usr/sbin/nginx'] }
@@ -270,6 +274,9 @@ function imageSpecs(pins: ReleasePins, i: Inputs, rootfsDir: string): ImageSpec[
       entrypoint: ['/opt/bin/flanneld'],
     },
     { ref: refs.flannelCni, rootfs: root('flannel-cni', i.busyboxRoot, [[i.bin('flannelCni', 'flannel'), 'flannel']]) },
+    // MetalLB's images are distroless with the binary at the root; the controller runs as 65534.
+    { ref: refs.metallbController, rootfs: root('metallb-controller', null, [[i.bin('metallb', 'controller'), 'controller']]), entrypoint: ['/controller'] },
+    { ref: refs.metallbSpeaker, rootfs: root('metallb-speaker', null, [[i.bin('metallb', 'speaker'), 'speaker']]), entrypoint: ['/speaker'] },
   ]
 }
 

@@ -41,10 +41,17 @@ export interface ReleasePins {
   readonly cniPlugins: string
   readonly crictl: string
   readonly flannel: { readonly version: string; readonly cniImageTag: string; readonly manifestSha256: string }
+  readonly metallb: { readonly version: string; readonly manifestSha256: string }
 }
 
 /** Flannel v0.28.9: Documentation/kube-flannel.yml in its Go module is the manifest the roles apply. */
 const FLANNEL = { version: '0.28.9', cniImageTag: 'v1.9.1-flannel3', manifestSha256: 'e875824be2f552b45711dbda91af81b17eb961d00025d914d9fef18fad8f09c0' }
+
+/**
+ * MetalLB v0.15.2 (seed 001 installs v0.15.0; v0.15.2 is its latest patch on the Go module proxy):
+ * config/manifests/metallb-native.yaml in its Go module is the manifest the role applies.
+ */
+const METALLB = { version: '0.15.2', manifestSha256: 'a1b04c376fb39c93265f551fe23716a3ae6e09b790edb3bf257d3fc784c35a18' }
 
 /**
  * Releases the builder knows. etcd/CoreDNS/pause are the versions kubeadm of that release deploys.
@@ -60,6 +67,7 @@ export const RELEASES: Readonly<Record<string, ReleasePins>> = {
     cniPlugins: '1.5.1',
     crictl: '1.34.0',
     flannel: FLANNEL,
+    metallb: METALLB,
   },
   '1.31.4': {
     kubernetes: '1.31.4',
@@ -69,6 +77,7 @@ export const RELEASES: Readonly<Record<string, ReleasePins>> = {
     cniPlugins: '1.5.1',
     crictl: '1.34.0',
     flannel: FLANNEL,
+    metallb: METALLB,
   },
 }
 
@@ -81,7 +90,7 @@ export function releasePins(version: string): ReleasePins {
 /** Pure: the image references of a release, as kubeadm and the Flannel manifest name them. */
 export function imageRefs(p: ReleasePins): {
   apiserver: string; controllerManager: string; scheduler: string; proxy: string; etcd: string; coredns: string; pause: string
-  flannel: string; flannelCni: string
+  flannel: string; flannelCni: string; metallbController: string; metallbSpeaker: string
 } {
   const v = `v${p.kubernetes}`
   return {
@@ -94,6 +103,8 @@ export function imageRefs(p: ReleasePins): {
     etcd: `registry.k8s.io/etcd:${p.etcd.imageTag}`,
     flannel: `ghcr.io/flannel-io/flannel:v${p.flannel.version}`,
     flannelCni: `ghcr.io/flannel-io/flannel-cni-plugin:${p.flannel.cniImageTag}`,
+    metallbController: `quay.io/metallb/controller:v${p.metallb.version}`,
+    metallbSpeaker: `quay.io/metallb/speaker:v${p.metallb.version}`,
   }
 }
 
@@ -150,6 +161,8 @@ export function goComponents(p: ReleasePins, gitCommit: string, k8sGoVersion?: s
     // flannel-io/cni-plugin is not served by the Go module proxy; the same plugin (it was forked
     // from here) is in containernetworking/plugins up to v0.9.1.
     flannelCni: { module: 'github.com/containernetworking/plugins', version: 'v0.9.1', packages: [`${cni}/meta/flannel`] },
+    // MetalLB's controller and speaker, as its Dockerfiles build them (CGO off, one binary each).
+    metallb: { module: 'go.universe.tf/metallb', version: `v${p.metallb.version}`, packages: ['go.universe.tf/metallb/controller', 'go.universe.tf/metallb/speaker'] },
     crictl: { module: 'sigs.k8s.io/cri-tools', version: `v${p.crictl}`, packages: ['sigs.k8s.io/cri-tools/cmd/crictl'] },
   }
 }

@@ -23,12 +23,16 @@ export interface ManifestDescriptor {
   readonly sha256: string | null
 }
 
-/** MetalLB native (L2/BGP without FRR), the manifest seed 001 installs. */
+/**
+ * MetalLB native (L2/BGP without FRR), the manifest seed 001 installs (it names v0.15.0; v0.15.2 is
+ * that minor's latest patch). The digest is that of config/manifests/metallb-native.yaml in the Go
+ * module go.universe.tf/metallb@v0.15.2, the tag's own file, checked again by every bundle build.
+ */
 export const METALLB_NATIVE: ManifestDescriptor = {
   name: 'metallb-native',
-  version: 'v0.14.8',
-  url: 'https://raw.githubusercontent.com/metallb/metallb/v0.14.8/config/manifests/metallb-native.yaml',
-  sha256: '11b5906021fde56040cf10d1bcbaf5c2b7a4206045ebb103915347dfcc533f0e',
+  version: 'v0.15.2',
+  url: 'https://raw.githubusercontent.com/metallb/metallb/v0.15.2/config/manifests/metallb-native.yaml',
+  sha256: 'a1b04c376fb39c93265f551fe23716a3ae6e09b790edb3bf257d3fc784c35a18',
 }
 
 /**

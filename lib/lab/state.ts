@@ -85,6 +85,12 @@ Host *
 `
 }
 
+/** The lab's MetalLB range: .200-.219 of the hosts' /24. */
+export function labMetallbRange(hosts: readonly Pick<ClientHost, 'address'>[]): string {
+  const net = hosts[0]!.address.split('.').slice(0, 3).join('.')
+  return `${net}.200-${net}.219`
+}
+
 export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly ClientHost[], paths: LabPaths, becomeUser: string, kubernetes = false): InventorySpec {
   const conn = { port: 22, user: 'root', keyFile: paths.key, knownHosts: paths.knownHosts }
   return {
@@ -109,6 +115,8 @@ export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly C
         // imported from the bundle (nothing to pull them back from) and evict pods for space the
         // lab does not use; disk-driven collection and eviction are off, as kind does.
         kubernetes: { packageSource: 'artifacts', kubeProxyConntrackMaxPerCore: 0, kubelet: LAB_KUBELET },
+        // Seed 001's L2 pool, on the lab bridge's own /24, clear of the hosts (.11 upwards).
+        metallb: { pools: [{ name: 'lab-pool', addresses: [labMetallbRange(hosts)] }] },
       } : {
         // Hosts without the kubelet's cgroups: the Kubernetes roles are tested with stand-ins here.
         kubernetes: { packageSource: 'preinstalled' },

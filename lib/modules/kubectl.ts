@@ -50,6 +50,12 @@ export interface KubectlParams {
   readonly prune?: false | { readonly selector: string }
   /** After an apply, wait for this (a no-op wait when nothing was applied). */
   readonly wait?: KubectlWaitSpec
+  /**
+   * The objects pass an admission webhook that may still be starting (MetalLB's, right after its
+   * install: the Deployment is Available before its webhook serves): a diff or apply refused because
+   * the webhook does not answer is asked again every 2 s for up to this many seconds. @default 0
+   */
+  readonly webhookWaitSeconds?: number
 }
 
 export interface KubectlPlan {
@@ -76,6 +82,23 @@ export function validateKubectl(p: KubectlParams): void {
   if (p.fieldManager !== undefined && !/^[\w.-]{1,128}$/.test(p.fieldManager)) throw new ModuleError('kubectl', `fieldManager: expected letters, digits, . _ -, found '${p.fieldManager}'`)
   if (p.prune && !p.prune.selector.trim()) throw new ModuleError('kubectl', 'prune.selector: expected a label selector, found an empty string')
   if (p.wait) validateWait(p.wait)
+  const ww = p.webhookWaitSeconds
+  if (ww !== undefined && (!Number.isInteger(ww) || ww < 0)) throw new ModuleError('kubectl', `webhookWaitSeconds: expected a whole number ≥ 0, found ${ww}`)
+}
+
+/** Pure: kubectl's stderr says an admission webhook did not answer (not that it refused the objects). */
+export function webhookNotAnswering(stderr: string): boolean {
+  return /failed calling webhook/.test(stderr) && /connection refused|no endpoints available|context deadline exceeded|i\/o timeout|x509|EOF|service .* not found/.test(stderr)
+}
+
+/** Runs `cmd`; while a webhook does not answer and `p.webhookWaitSeconds` allows, again every 2 s. */
+async function execAdmitted(host: HostContext, p: KubectlParams, cmd: ShellCommand, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const deadline = Date.now() + (p.webhookWaitSeconds ?? 0) * 1000
+  for (;;) {
+    const r = await host.exec(cmd, { ...asRoot, stdin })
+    if (r.code === 0 || !webhookNotAnswering(r.stderr) || Date.now() >= deadline) return r
+    await new Promise((res) => setTimeout(res, 2000))
+  }
 }
 
 export function validateWait(w: KubectlWaitSpec): void {
@@ -231,7 +254,7 @@ export const kubectl = defineModule<KubectlParams, KubectlPlan>({
       }
     }
     const input = manifestInput(m)
-    const r = await host.exec(diffCommand(p), { ...asRoot, stdin: input.stdin })
+    const r = await execAdmitted(host, p, diffCommand(p), input.stdin)
     if (r.code === 0) return noChange(`${label(m)}: every object already as declared`)
     const missing = r.code !== 0 && !r.stdout.trim() ? notYetThere(r.stderr) : null
     if (missing) return change(`${missing} not there yet (the apply creates it): apply ${label(m)}`, { data: {} })
@@ -242,7 +265,7 @@ export const kubectl = defineModule<KubectlParams, KubectlPlan>({
   async apply(host, p, plan) {
     if (plan.data.fetch) await fetchOnHost(host, 'kubectl', plan.data.fetch)
     const input = manifestInput(p.manifest)
-    const r = await host.exec(applyCommand(p), { ...asRoot, stdin: input.stdin })
+    const r = await execAdmitted(host, p, applyCommand(p), input.stdin)
     if (r.code !== 0) throw new CommandError(host.name, applyCommand(p).masked, r.code, r.stdout, r.stderr)
     if (p.wait) await runWait(host, p.wait, p.kubeconfig, p.namespace)
     return { output: r.stdout }

@@ -29,7 +29,7 @@ export const BUNDLE_CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'
 /** What the official kubelet package depends on and kubeadm's preflight looks for on the PATH. */
 export const KUBELET_HOST_PACKAGES = ['conntrack', 'iptables', 'socat', 'ethtool', 'iproute2'] as const
 
-type ImageKey = keyof ReturnType<typeof imageRefs>
+export type ImageKey = keyof ReturnType<typeof imageRefs>
 const NODE_IMAGES: readonly ImageKey[] = ['pause', 'proxy', 'coredns', 'flannel', 'flannelCni']
 const CONTROL_PLANE_IMAGES: readonly ImageKey[] = ['apiserver', 'controllerManager', 'scheduler', 'etcd']
 
@@ -147,6 +147,11 @@ export function flannelFromBundle(model: (h: HostContext) => ClusterModel, dest:
  * the default cache directory of the target release.
  */
 export const targetBundleDir = (target: string, override?: string): string => override ?? defaultBundleDir(target)
+
+/** A file of the bundle the kubernetes settings name (an add-on's manifest), for `upload`. */
+export const settingsBundleFile = (s: KubernetesParams, rel: string): { src: string; sha256: string } => bundleFile(artifactsDirOf(s), rel)
+/** An image of the bundle the kubernetes settings name (an add-on's), for `containerdImage`. */
+export const settingsBundleImage = (s: KubernetesParams, key: ImageKey): { ref: string; digest: string; archive: string } => bundleImage(artifactsDirOf(s), key)
 
 function bundleFile(dir: string, rel: string): { src: string; sha256: string } {
   const f = readBundleManifest(dir).files.find((x) => x.path === rel)

@@ -6,15 +6,18 @@
  * pod and service CIDRs). Every task reads the cluster, never an earlier task's output, so
  * `--tags metallb-pools` alone works on a converged cluster.
  */
-import { kubernetesDefaults } from '../kubernetes/settings.ts'
+import { kubernetesDefaults, mergeKubernetesSettings, type KubernetesParams } from '../kubernetes/settings.ts'
+import { settingsBundleFile, settingsBundleImage } from '../kubernetes/artifacts.ts'
+import { containerdImage } from '../../lib/modules/containerd-image.ts'
+import { upload } from '../../lib/modules/upload.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
 import { settings, settingsFromVars } from '../../lib/engine/vars.ts'
 import type { Inventory, Vars } from '../../lib/inventory/types.ts'
 import { configCheck } from '../../lib/k8s/config-check.ts'
-import { applyManifest, fetchManifest, METALLB_NATIVE } from '../../lib/k8s/manifests.ts'
+import { applyManifest, fetchManifest, manifestPath, METALLB_NATIVE } from '../../lib/k8s/manifests.ts'
 import { isIPv4 } from '../../lib/inventory/net.ts'
-import { array, boolean, INVALID, int, object, optional, refine, string, type Schema } from '../../lib/inventory/validate.ts'
+import { array, boolean, INVALID, int, object, optional, refine, string, validate, type Schema } from '../../lib/inventory/validate.ts'
 import { ADMIN_KUBECONFIG, kubectl, kubectlWait } from '../../lib/modules/kubectl.ts'
 import { checkRendered, renderMetallbConfig, renderMetallbObjects } from './render.ts'
 import { poolProblems, validateMetallbConfig, type ClusterNetwork, type MetallbL2, type MetallbPool } from './validate.ts'
@@ -97,6 +100,24 @@ export function clusterNetwork(inventory: Inventory, vars: Readonly<Vars>, nodeN
   }
 }
 
+/** The bundle's copy of the manifest (its sha256 is checked against METALLB_NATIVE's by the builder). */
+const BUNDLE_MANIFEST = 'manifests/metallb-native.yaml'
+const kube = (h: HostContext): KubernetesParams => mergeKubernetesSettings(h.vars.kubernetes, {})
+const fromBundle = (h: HostContext): boolean => kube(h).packageSource === 'artifacts'
+
+/**
+ * MetalLB's images on a node, from the offline bundle (kubernetes.packageSource 'artifacts'; with
+ * a registry, the kubelet pulls them): run on every node, since the speaker is a DaemonSet and the
+ * controller may be scheduled on any worker.
+ */
+export function metallbImages(): Role {
+  const opts = { tags: ['metallb-install', 'images'], when: fromBundle, whenReason: "kubernetes.packageSource is not 'artifacts' (the kubelet pulls them)" }
+  return role('metallb-images', [
+    task('Import the MetalLB controller image', containerdImage, (h) => settingsBundleImage(kube(h), 'metallbController'), opts),
+    task('Import the MetalLB speaker image', containerdImage, (h) => settingsBundleImage(kube(h), 'metallbSpeaker'), opts),
+  ], { tags: ['kubernetes', 'metallb'] })
+}
+
 export function metallb(params: Partial<MetallbParams> = {}): Role {
   const s = (h: HostContext): MetallbParams => settings(h, 'metallb', metallbDefaults, params)
   const install = { tags: ['metallb-install'] }
@@ -111,14 +132,21 @@ export function metallb(params: Partial<MetallbParams> = {}): Role {
         errors: [...validateMetallbConfig(cfg, clusterNetwork(h.inventory, h.vars, p.nodeNetwork)), ...checkRendered(renderMetallbObjects(cfg, p.namespace))],
       }
     }, { tags: ['metallb-install', 'metallb-pools'] }),
-    fetchManifest(METALLB_NATIVE, (h) => ({ url: s(h).manifestUrl, sha256: s(h).manifestSha256 }), install),
+    fetchManifest(METALLB_NATIVE, (h) => ({ url: s(h).manifestUrl, sha256: s(h).manifestSha256 }),
+      { ...install, when: (h) => !fromBundle(h), whenReason: "the manifest comes from the bundle (kubernetes.packageSource 'artifacts')" }),
+    task(`Upload ${METALLB_NATIVE.name} ${METALLB_NATIVE.version} from the bundle`, upload, (h) => ({
+      ...settingsBundleFile(kube(h), BUNDLE_MANIFEST), path: manifestPath(METALLB_NATIVE), mode: '0644', owner: 'root', group: 'root',
+    }), { ...install, when: fromBundle, whenReason: "kubernetes.packageSource is not 'artifacts'" }),
     applyManifest(METALLB_NATIVE, (h) => ({ kubeconfig: s(h).kubeconfig }), install),
     task('Wait for the MetalLB controller to be available', kubectlWait, (h) => ({
       resource: 'deployment/controller', for: 'condition=Available', namespace: s(h).namespace,
       timeoutSeconds: s(h).waitTimeoutSeconds, kubeconfig: s(h).kubeconfig,
     }), { tags: ['metallb-install', 'metallb-pools'] }),
+    // Available is not enough: the pools pass MetalLB's validating webhook, which serves a little
+    // later (its certificate is made and injected by the controller once it runs).
     task('Apply the MetalLB address pools and L2 advertisements', kubectl, (h) => ({
       manifest: renderMetallbConfig({ pools: s(h).pools, l2: s(h).l2 }, s(h).namespace), kubeconfig: s(h).kubeconfig,
+      webhookWaitSeconds: s(h).waitTimeoutSeconds,
     }), { tags: ['metallb-pools'], ...hasPools }),
   ], {
     tags: ['kubernetes'], vars: { key: 'metallb', schema: metallbVarsSchema, ansibleNames: { metallb_ip_range: 'pools', metallb_ip_pool: 'pools', metallb_addresses: 'pools' } },
@@ -126,6 +154,9 @@ export function metallb(params: Partial<MetallbParams> = {}): Role {
     // pod and service addresses (the task above repeats them for scripts that skip planning).
     preflight: (inventory, hosts) => {
       const vars = inventory.hosts.get(hosts[0]!)?.vars ?? {}
+      // The vars' own shape first (a script may run a playbook without the CLI's validation).
+      const shaped = validate(metallbVarsSchema, vars.metallb ?? {}, inventory.source, { key: 'metallb' })
+      if (shaped.errors.length) return shaped.errors
       const p = settingsFromVars(vars, 'metallb', metallbDefaults, params)
       return validateMetallbConfig({ pools: p.pools, l2: p.l2 }, clusterNetwork(inventory, vars, p.nodeNetwork), { file: inventory.source })
     },

@@ -91,4 +91,27 @@ test('inventory --graph and --host read the inventory without contacting anythin
   assert.match(unknown.out, "expected a command: ping, shell, inventory, playbook, lab (kubeplay --help), found 'pong'")
 })
 
+test('facts: what kubeplay reads of each lab host, as JSON; a module run ad hoc over SSH with -b; an unreachable host is exit 3', async () => {
+  const [a, , c] = lab.hosts
+  const r = await kubeplay('facts', 'good', '-i', inv)
+  assert.is(r.code, EXIT.ok, r.out)
+  const facts = JSON.parse(r.out) as Record<string, { hostname: string; arch: string; os: { id: string }; cpus: number; services: Record<string, string>; packages: Record<string, string> }>
+  assert.equal(Object.keys(facts), [a!.name, c!.name])
+  for (const f of Object.values(facts)) {
+    assert.ok(['debian', 'ubuntu'].includes(f.os.id), f.os.id)
+    assert.is(f.arch, 'x86_64')
+    assert.ok(f.cpus >= 1)
+    assert.ok(['not-found', 'inactive', 'active', 'failed'].includes(f.services.kubelet!), JSON.stringify(f.services))
+  }
+  assert.is(facts[a!.name]!.hostname, a!.name)
+  const gone = await kubeplay('facts', 'gone', '-i', inv)
+  assert.is(gone.code, EXIT.unreachable, gone.out)
+  const dir = `/tmp/kubeplay-module-${process.pid}`
+  const m = await kubeplay('module', c!.name, '-i', inv, '-b', '-m', 'file', '-a', `path=${dir} state=directory owner=root mode=0700`)
+  assert.is(m.code, EXIT.ok, m.out)
+  assert.match(m.out, /changed=1/)
+  const check = await kubeplay('shell', c!.name, '-i', inv, '-b', '--', `stat -c '%U %a' ${dir}; rm -rf ${dir}`)
+  assert.match(check.out, 'root 700')
+})
+
 test.run()

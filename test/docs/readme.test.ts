@@ -20,7 +20,7 @@ test('README set-up commands are the ones .ci/run and package.json use', () => {
   assert.match(readme, 'npm ci && npm test')
   assert.match(ci, /^npm ci && npm test$/m)
   const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
-  assert.is(pkg.scripts.start, 'tsx lib/cli/start.ts')
+  assert.is(pkg.scripts.start, 'tsx playbooks/start.ts')
   assert.is(pkg.scripts.test, 'tsx test/run.ts')
 })
 

@@ -1,5 +1,9 @@
 /** Pinned manifests: digests match the reference copies, Flannel's Network rewrite, fetch/apply tasks. */
 import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { defaultBundleDir } from '../../lib/bundle/manifest.ts'
+import { imageRefs, releasePins } from '../../lib/bundle/pins.ts'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { hostContext } from '../../lib/engine/adhoc.ts'
@@ -10,17 +14,25 @@ import { applyManifest, fetchManifest, FLANNEL, flannelManifest, flannelNetwork,
 const ref = reference
 const sha = (t: string): string => createHash('sha256').update(t).digest('hex')
 
-withReference(test, 'the MetalLB and Flannel pins are the sha256 of the reference copies of those files', () => {
-  assert.is(METALLB_NATIVE.sha256, sha(ref('metallb-v0.14.8/metallb-native.yaml')))
+withReference(test, 'the Flannel pin is the sha256 of the reference copy of that file', () => {
   assert.is(FLANNEL.sha256, sha(ref('flannel/kube-flannel-v0.28.9.yml')))
-  assert.match(METALLB_NATIVE.url, '/v0.14.8/config/manifests/metallb-native.yaml')
   assert.match(FLANNEL.url, '/v0.28.9/Documentation/kube-flannel.yml')
-  // what the reference MetalLB manifest runs: the pinned version's images
-  assert.match(ref('metallb-v0.14.8/metallb-native.yaml'), 'image: quay.io/metallb/controller:v0.14.8')
+})
+
+test('the MetalLB pin is the bundle builder\'s (which checks it against the Go module\'s file at every build), and that file runs the pinned images', () => {
+  const pins = releasePins('1.31.4')
+  assert.is(METALLB_NATIVE.sha256, pins.metallb.manifestSha256)
+  assert.is(METALLB_NATIVE.version, `v${pins.metallb.version}`)
+  assert.match(METALLB_NATIVE.url, `/v${pins.metallb.version}/config/manifests/metallb-native.yaml`)
+  const built = join(defaultBundleDir('1.31.4'), 'manifests/metallb-native.yaml')
+  if (!existsSync(built)) { console.log(`  skipped the file check: no bundle at ${built} (npm run bundle -- --kubernetes 1.31.4)`); return }
+  const text = readFileSync(built, 'utf8')
+  assert.is(sha(text), METALLB_NATIVE.sha256)
+  for (const ref of [imageRefs(pins).metallbController, imageRefs(pins).metallbSpeaker]) assert.match(text, `image: ${ref}`)
 })
 
 test('manifests are kept under /etc/kubeplay/manifests/<name>-<version>.yaml', () => {
-  assert.is(manifestPath(METALLB_NATIVE), '/etc/kubeplay/manifests/metallb-native-v0.14.8.yaml')
+  assert.is(manifestPath(METALLB_NATIVE), '/etc/kubeplay/manifests/metallb-native-v0.15.2.yaml')
   assert.is(manifestPath(FLANNEL), '/etc/kubeplay/manifests/kube-flannel-v0.28.9.yaml')
 })
 
@@ -66,9 +78,9 @@ const conn = (files: Record<string, string> = {}): Connection => ({
 test('fetch task: download module params from the descriptor; a mirror URL keeps the pinned digest', async () => {
   const h = hostContext(conn())
   const t = fetchManifest(METALLB_NATIVE)
-  assert.is(t.title, 'Fetch metallb-native v0.14.8')
+  assert.is(t.title, 'Fetch metallb-native v0.15.2')
   const p = typeof t.params === 'function' ? await t.params(h) : t.params
-  assert.equal(p, { url: METALLB_NATIVE.url, sha256: METALLB_NATIVE.sha256, dest: '/etc/kubeplay/manifests/metallb-native-v0.14.8.yaml', mode: '0644' })
+  assert.equal(p, { url: METALLB_NATIVE.url, sha256: METALLB_NATIVE.sha256, dest: '/etc/kubeplay/manifests/metallb-native-v0.15.2.yaml', mode: '0644' })
   const m = fetchManifest(METALLB_NATIVE, { url: 'file:///srv/metallb.yaml' })
   const pm = typeof m.params === 'function' ? await m.params(h) : m.params
   assert.is(pm.url, 'file:///srv/metallb.yaml')
@@ -87,7 +99,7 @@ withReference(test, 'Flannel tasks: the applied text is the fetched file with th
   assert.equal(before.manifest, { path: '/etc/kubeplay/manifests/kube-flannel-v0.28.9.yaml' })
   const plain = applyManifest(METALLB_NATIVE)
   const pp = typeof plain.params === 'function' ? await plain.params(fetched) : plain.params
-  assert.equal(pp.manifest, { path: '/etc/kubeplay/manifests/metallb-native-v0.14.8.yaml' })
+  assert.equal(pp.manifest, { path: '/etc/kubeplay/manifests/metallb-native-v0.15.2.yaml' })
 })
 
 test.run()

@@ -1,10 +1,9 @@
 /**
  * The site playbook on the seed 001 layout (1 haproxy, 3 masters, 3 workers) in a lab of its own,
- * on the distro of the runner's lab phase: converges, reruns with 0 changed, --check after
- * convergence plans nothing, --tags haproxy touches only the haproxy host. Then, with the TEST
- * stand-ins of kubeadm/kubectl/kubelet (no Kubernetes packages can be installed here) and manifest
- * fixtures served from the first master, the whole site — Kubernetes, MetalLB, Prometheus included —
- * converges and reruns with 0 changed. docs/lifecycle.md says what the stand-ins do not prove.
+ * on the distro of the runner's lab phase, without the Kubernetes plays (hosts booted without the
+ * kubelet's cgroups): converges, reruns with 0 changed, --check after convergence plans nothing,
+ * --tags haproxy touches only the haproxy host, the migrated Ansible layout finds nothing to change.
+ * The whole site, Kubernetes and MetalLB included, runs on a real cluster in cluster.lab.test.ts.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,7 +11,7 @@ import { dirname, join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { changes, failures } from '../helpers/results.ts'
-import { connectorFor, runCli, withExtraVars } from '../../lib/cli/main.ts'
+import { connectorFor, runCli } from '../../lib/cli/main.ts'
 import { sh } from '../../lib/connection/quote.ts'
 import { runRecorder } from '../../lib/engine/record.ts'
 import type { RunResult } from '../../lib/engine/results.ts'
@@ -22,13 +21,6 @@ import type { Inventory } from '../../lib/inventory/types.ts'
 import { labDown, labInfo, labUp, type LabInfo } from '../../lib/lab/index.ts'
 import { site } from '../../playbooks/site.ts'
 import { labConnect } from '../lab/connect.ts'
-import { installStandins } from '../standin/install.ts'
-import { withReference } from '../helpers/reference.ts'
-
-const FIXTURES = {
-  flannel: new URL('../../../shared/reference/flannel/', import.meta.url),
-  metallb: new URL('../../../shared/reference/metallb-v0.14.8/', import.meta.url),
-}
 
 const name = `site${process.pid}`.slice(0, 12)
 const distro = (process.env.KUBEPLAY_TEST_LAB && labInfo(process.env.KUBEPLAY_TEST_LAB)?.distro) || 'debian12'
@@ -118,39 +110,6 @@ test('--tags haproxy touches only the haproxy host, and it serves', async () => 
   } finally {
     await conn.close()
   }
-})
-
-// The add-ons' manifests are the reference copies in ../shared: skipped, with the reason, without them.
-withReference(test, 'with kubeadm/kubectl stand-ins, the whole site converges (Kubernetes and add-ons included), then reruns with 0 changed', async () => {
-  const k8s = lab.hosts.filter((h) => h.name !== 'lab1')
-  await Promise.all(k8s.map(async (h) => {
-    const conn = await labConnect(lab, lab.hosts.indexOf(h))
-    try {
-      await installStandins(conn, { version: '1.31.4', nodes: k8s.map((x) => x.name) })
-      if (h.name === 'lab2') {
-        await conn.exec(sh`mkdir -p /srv/kubeplay-fixtures`)
-        await conn.writeFile('/srv/kubeplay-fixtures/kube-flannel.yml', readFileSync(new URL('kube-flannel-v0.28.9.yml', FIXTURES.flannel)))
-        await conn.writeFile('/srv/kubeplay-fixtures/metallb-native.yaml', readFileSync(new URL('metallb-native.yaml', FIXTURES.metallb)))
-      }
-    } finally {
-      await conn.close()
-    }
-  }))
-  const full = withExtraVars(inventory, [
-    'kubernetes.flannelUrl=file:///srv/kubeplay-fixtures/kube-flannel.yml',
-    'metallb.manifestUrl=file:///srv/kubeplay-fixtures/metallb-native.yaml',
-  ])
-  const first = await run({ all: true, inventory: full })
-  assert.equal(failures(first), [])
-  const did = (host: string, task: string): boolean => first.results.some((x) => x.host === host && x.task.startsWith(task) && x.status === 'changed')
-  assert.ok(did('lab2', 'Initialise'), 'the first master initialises the cluster')
-  assert.ok(did('lab3', 'Join the control plane') && did('lab4', 'Join the control plane'), 'the other masters join')
-  assert.ok(['lab5', 'lab6', 'lab7'].every((w) => did(w, 'Join the cluster as a worker')), 'the workers join')
-  assert.ok(first.results.some((x) => x.play.startsWith('MetalLB') && x.status === 'changed'), 'MetalLB applied')
-  assert.ok(first.results.some((x) => x.play.startsWith('Monitoring') && x.status === 'changed'), 'monitoring applied')
-  const second = await run({ all: true, inventory: full })
-  assert.equal(failures(second), [])
-  assert.equal(changes(second), [])
 })
 
 test.run()

@@ -2,10 +2,14 @@
 import { haveReference, reference, withReference } from '../helpers/reference.ts'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { flatten, play } from '../../lib/engine/task.ts'
+import { flatten, play, playbook } from '../../lib/engine/task.ts'
+import { runPlaybook } from '../../lib/engine/run.ts'
+import { withExtraVars } from '../../lib/cli/main.ts'
+import { ConfigErrors } from '../../lib/errors.ts'
+import { stubInventory } from '../helpers/stub.ts'
 import { crdSchemas, formatViolations, validateObject } from '../../lib/k8s/schema.ts'
 import { object, optional, validate } from '../../lib/inventory/validate.ts'
-import { metallb, metallbVarsSchema, nodeNetworks, renderMetallbConfig, renderMetallbObjects, validateMetallbConfig, type ClusterNetwork, type MetallbConfig } from '../../roles/metallb/index.ts'
+import { metallb, metallbImages, metallbVarsSchema, nodeNetworks, renderMetallbConfig, renderMetallbObjects, validateMetallbConfig, type ClusterNetwork, type MetallbConfig } from '../../roles/metallb/index.ts'
 import { checkRendered } from '../../roles/metallb/render.ts'
 
 const CRDS = haveReference
@@ -135,12 +139,27 @@ test('tags: metallb and kubernetes on every task; finer tags split install and p
   for (const t of flat) assert.ok(t.tags.has('metallb') && t.tags.has('kubernetes'), `${t.item.title}: ${[...t.tags]}`)
   assert.equal(flat.map((t) => t.item.title), [
     'Check the MetalLB address pools against the cluster network',
-    'Fetch metallb-native v0.14.8',
-    'Apply metallb-native v0.14.8',
+    'Fetch metallb-native v0.15.2',
+    'Upload metallb-native v0.15.2 from the bundle',
+    'Apply metallb-native v0.15.2',
     'Wait for the MetalLB controller to be available',
     'Apply the MetalLB address pools and L2 advertisements',
   ])
-  assert.equal(flat.filter((t) => t.tags.has('metallb-pools')).map((t) => t.index), [0, 3, 4])
+  assert.equal(flat.filter((t) => t.tags.has('metallb-pools')).map((t) => t.index), [0, 4, 5])
+  const images = flatten(play('i', { hosts: 'k8s-cluster', items: [metallbImages()] }))
+  assert.equal(images.map((t) => t.item.title), ['Import the MetalLB controller image', 'Import the MetalLB speaker image'])
+  for (const t of images) assert.ok(t.tags.has('metallb') && t.tags.has('metallb-install') && t.tags.has('images'), `${t.item.title}: ${[...t.tags]}`)
+})
+
+test('a playbook run from a script (no CLI validation) with pools of the wrong shape is refused before connecting, not crashed', async () => {
+  const inv = withExtraVars(stubInventory({ masters: ['m1'] }), ['metallb.pools=not-a-list'])
+  let connected = false
+  const err = await runPlaybook(playbook('p', [play('MetalLB', { hosts: 'masters[0]', items: [metallb()] })]), {
+    inventory: inv, connector: async () => { connected = true; throw new Error('must not connect') },
+  }).then(() => null, (e: Error) => e)
+  assert.instance(err, ConfigErrors)
+  assert.match(err!.message, /metallb\.pools: expected a list, found "not-a-list"/)
+  assert.is(connected, false)
 })
 
 test.run()
