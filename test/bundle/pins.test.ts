@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { dropImportLines, goBinaryName, ldflags, stagingModulesOf, wrapperGoMod, wrapperImports } from '../../lib/bundle/go-build.ts'
 import { imageFileName, nginxTag } from '../../lib/bundle/build.ts'
 import { parseDependsClosure } from '../../lib/bundle/debs.ts'
-import { manifestProblems } from '../../lib/bundle/manifest.ts'
+import { BUNDLE_SCHEMA, manifestProblems } from '../../lib/bundle/manifest.ts'
 import { goComponents, imageRefs, kubeadmImageList, releasePins, RELEASES } from '../../lib/bundle/pins.ts'
 
 test('releasePins: known releases; others name the known ones', () => {
@@ -62,9 +62,9 @@ test('imageFileName and parseDependsClosure', () => {
 
 test('manifestProblems: every problem of a bad bundle.json, none for a good one', () => {
   const file = { path: 'bin/kubeadm', kind: 'bin', sha256: 'a'.repeat(64), size: 1 }
-  assert.equal(manifestProblems({ schema: 3, kubernetes: '1.31.4', files: [file], images: [], components: {} }), [])
+  assert.equal(manifestProblems({ schema: BUNDLE_SCHEMA, kubernetes: '1.31.4', files: [file], images: [], components: {} }), [])
   assert.equal(manifestProblems({ schema: 1, kubernetes: 'x', files: [{ ...file, path: '../etc/passwd', sha256: 'z' }], images: [{ ref: 'r', path: 'images/r.tar', manifestDigest: '' }] }), [
-    'schema: expected 3, found 1',
+    `schema: expected ${BUNDLE_SCHEMA}, found 1`,
     'kubernetes: expected a release like 1.31.4, found "x"',
     'files[0].path: expected a relative path, found "../etc/passwd"',
     'files[0].sha256: expected 64 hex digits, found "z"',

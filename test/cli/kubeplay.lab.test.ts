@@ -88,7 +88,7 @@ test('inventory --graph and --host read the inventory without contacting anythin
   assert.match(bad.out, 'invalid input, nothing was contacted')
   const unknown = await kubeplay('pong')
   assert.is(unknown.code, EXIT.invalidInput)
-  assert.match(unknown.out, "expected a command: ping, shell, inventory, playbook, lab (kubeplay --help), found 'pong'")
+  assert.match(unknown.out, "expected a command: ping, shell, module, facts, inventory, report, vault, import, playbook, lab, completion (kubeplay --help), found 'pong'")
 })
 
 test('facts: what kubeplay reads of each lab host, as JSON; a module run ad hoc over SSH with -b; an unreachable host is exit 3', async () => {
