@@ -76,6 +76,13 @@ exit codes: 0 ok, 2 a host failed, 3 a host unreachable, 4 invalid input (nothin
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean)
 
 /** `90`, `90s`, `1.5m`, `2h`, `500ms` → milliseconds (a plain number is seconds). */
+/** The value after a flag at `argv[i]` (`-i hosts.ini`), or a ConfigError naming the flag. */
+export function valueAfter(argv: readonly string[], i: number, flag: string): string {
+  const v = argv[i]
+  if (v === undefined) throw new ConfigError('command line', flag, 'a value after it', 'nothing')
+  return v
+}
+
 export function parseDuration(v: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim())
   const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN

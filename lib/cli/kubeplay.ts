@@ -28,7 +28,7 @@ import { loadInventory } from '../inventory/load.ts'
 import { selectHosts } from '../inventory/pattern.ts'
 import type { Inventory } from '../inventory/types.ts'
 import { vaultPassword } from '../vault.ts'
-import { EXIT } from './args.ts'
+import { EXIT, valueAfter } from './args.ts'
 import type { Playbook } from '../engine/task.ts'
 import { connectorFor, KUBEPLAY_VERSION, runCli } from './main.ts'
 import { jsonReportText, writeHtmlReport } from '../report/index.ts'
@@ -105,11 +105,7 @@ export function parseAdhocArgs(argv: readonly string[]): AdhocOptions {
   const positional: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    const value = (): string => {
-      const v = argv[++i]
-      if (v === undefined) throw new ConfigError('command line', a, 'a value after it', 'nothing')
-      return v
-    }
+    const value = (): string => valueAfter(argv, ++i, a)
     if (a === '--') { o.command = argv.slice(i + 1) as string[]; break }
     switch (a) {
       case '-i': case '--inventory': o.inventory = value(); break
@@ -222,11 +218,7 @@ export function parseReportArgs(argv: readonly string[]): { run: string; stateDi
   let run: string | undefined
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    const value = (): string => {
-      const v = argv[++i]
-      if (v === undefined) throw new ConfigError('command line', a, 'a value after it', 'nothing')
-      return v
-    }
+    const value = (): string => valueAfter(argv, ++i, a)
     if (a === '--html') o.html = value()
     else if (a === '--json') o.json = value()
     else if (a === '--state-dir') o.stateDir = value()

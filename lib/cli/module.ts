@@ -10,6 +10,7 @@ import { hostContext } from '../engine/adhoc.ts'
 import type { Module } from '../engine/module.ts'
 import { play, playbook, task, type Playbook } from '../engine/task.ts'
 import { ConfigError } from '../errors.ts'
+import { valueAfter } from './args.ts'
 import * as modules from '../modules/index.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -90,11 +91,7 @@ export function parseModuleCommand(argv: readonly string[]): AdhocModuleArgs {
     '--start-at-task', '--state-dir', '--host-key-policy', '--json', '--report', '--vault-password-file', '--task-timeout', '--interrupt-grace'])
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    const value = (): string => {
-      const v = argv[++i]
-      if (v === undefined) throw new ConfigError('command line', a, 'a value after it', 'nothing')
-      return v
-    }
+    const value = (): string => valueAfter(argv, ++i, a)
     if (a === '-m' || a === '--module-name') module = value()
     else if (a === '-a' || a === '--args') args = value()
     else if (a === '-b' || a === '--become') become = true

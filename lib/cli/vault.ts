@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { Secret } from '../connection/quote.ts'
 import { ConfigError } from '../errors.ts'
+import { valueAfter } from './args.ts'
 import { decryptVault, encryptVault, isVaultText, parseVault, vaultPassword } from '../vault.ts'
 
 export const VAULT_USAGE = `usage: kubeplay vault encrypt|decrypt|view|edit FILE… | encrypt-string [VALUE] --name VAR
@@ -49,11 +50,7 @@ export function parseVaultArgs(argv: readonly string[]): VaultArgs {
   let name: string | undefined
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!
-    const value = (): string => {
-      const v = rest[++i]
-      if (v === undefined) throw new ConfigError('command line', a, 'a value after it', 'nothing')
-      return v
-    }
+    const value = (): string => valueAfter(rest, ++i, a)
     if (a === '--vault-password-file') passwordFile = value()
     else if (a === '--vault-id') {
       const v = value()
