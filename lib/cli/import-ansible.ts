@@ -255,19 +255,24 @@ export function importAnsible(dir: string, site: Playbook, opts: { inventory?: s
 
   // group_vars and host_vars: next to the inventory and at the top of the project (Ansible reads both).
   const varDirs = (kind: string): string[] => [...new Set([join(dirname(invFile), kind), join(dir, kind)])].filter((d) => existsSync(d))
-  const groupVars = new Map<string, Vars>()
-  for (const d of varDirs('group_vars')) {
-    for (const entry of readdirSync(d)) {
-      const g = entry.replace(/\.ya?ml$/, '')
-      for (const f of varsFiles(d, g)) {
-        const errors: ConfigError[] = []
-        const data = parseYaml(readFileSync(f, 'utf8'), relative(dir, f), errors)
-        if (errors.length) throw errors[0]!
-        if (data && typeof data === 'object' && !Array.isArray(data)) groupVars.set(rename(g), { ...(groupVars.get(rename(g)) ?? {}), ...(data as Vars) })
-        else if (isVaultText(readFileSync(f, 'utf8'))) notes.push(`${relative(dir, f)}: a vault file, not read here; copy it beside the new inventory (kubeplay reads it with --vault-password-file)`)
+  // One read per name (group_vars/all.yml and group_vars/all/ are the same name), vault files noted.
+  const readVars = (kind: 'group_vars' | 'host_vars', key: (name: string) => string): Map<string, Vars> => {
+    const out = new Map<string, Vars>()
+    for (const d of varDirs(kind)) {
+      for (const name of new Set(readdirSync(d).map((e) => e.replace(/\.ya?ml$/, '')))) {
+        for (const f of varsFiles(d, name)) {
+          const text = readFileSync(f, 'utf8')
+          const errors: ConfigError[] = []
+          const data = parseYaml(text, relative(dir, f), errors)
+          if (errors.length) throw errors[0]!
+          if (data && typeof data === 'object' && !Array.isArray(data)) out.set(key(name), { ...(out.get(key(name)) ?? {}), ...(data as Vars) })
+          else if (isVaultText(text)) notes.push(`${relative(dir, f)}: a vault file, not read here; copy it beside the new inventory (kubeplay reads it with --vault-password-file)`)
+        }
       }
     }
+    return out
   }
+  const groupVars = readVars('group_vars', rename)
   for (const [g, gs] of Object.entries(groups)) if (gs.vars) { groupVars.set(g, { ...gs.vars, ...(groupVars.get(g) ?? {}) }); delete gs.vars }
   if (spec.vars && Object.keys(spec.vars).length) groupVars.set('all', { ...spec.vars, ...(groupVars.get('all') ?? {}) })
   for (const [g, vars] of [...groupVars].sort(([a], [b]) => a.localeCompare(b))) {
@@ -277,18 +282,7 @@ export function importAnsible(dir: string, site: Playbook, opts: { inventory?: s
     mappings.push(...m.mappings)
     files[`group_vars/${g}.ts`] = varsModule(`group_vars/${g} of ${relative(dir, invFile) || invRel}`, m.out)
   }
-  const hostVars = new Map<string, Vars>()
-  for (const d of varDirs('host_vars')) {
-    for (const entry of readdirSync(d)) {
-      const h = entry.replace(/\.ya?ml$/, '')
-      for (const f of varsFiles(d, h)) {
-        const errors: ConfigError[] = []
-        const data = parseYaml(readFileSync(f, 'utf8'), relative(dir, f), errors)
-        if (errors.length) throw errors[0]!
-        if (data && typeof data === 'object') hostVars.set(h, { ...(hostVars.get(h) ?? {}), ...(data as Vars) })
-      }
-    }
-  }
+  const hostVars = readVars('host_vars', (h) => h)
 
   // Hosts: connection fields typed, their own vars mapped like group vars.
   const hosts: Record<string, unknown> = {}
