@@ -26,7 +26,7 @@ import type { Connection } from '../connection/types.ts'
 import { ConfigError, ConfigErrors, ConnectError, KubeplayError } from '../errors.ts'
 import { loadInventory } from '../inventory/load.ts'
 import { selectHosts } from '../inventory/pattern.ts'
-import type { Inventory } from '../inventory/types.ts'
+import type { Inventory, InventoryHost } from '../inventory/types.ts'
 import { vaultPassword } from '../vault.ts'
 import { EXIT, valueAfter } from './args.ts'
 import type { Playbook } from '../engine/task.ts'
@@ -143,24 +143,39 @@ async function inventoryOf(o: AdhocOptions): Promise<Inventory> {
   return loadInventory(o.inventory, { vaultPassword: vaultPassword(o.vaultPasswordFile) })
 }
 
-/** One line per host, as `ansible -m ping` prints it. */
-async function ping(o: AdhocOptions, io: Io): Promise<number> {
+type Outcome<T> = T & { readonly code: number }
+
+/**
+ * The hosts `pattern` matches (none: a ConfigError before any connection), each connected with the
+ * inventory's policy, `forks` at a time, `work` run on it and the connection closed. A host that
+ * cannot be reached (or fails in `work`) gets `broken('UNREACHABLE' | 'FAILED', reason)`.
+ */
+async function onEachHost<T>(o: AdhocOptions, pattern: string, work: (conn: Connection, host: InventoryHost, inv: Inventory) => Promise<Outcome<T>>,
+  broken: (status: 'UNREACHABLE' | 'FAILED', why: string) => T): Promise<{ hosts: string[]; results: Map<string, Outcome<T>> }> {
   const inv = await inventoryOf(o)
-  const hosts = selectHosts(inv, o.pattern ?? 'all', 'pattern')
-  if (!hosts.length) throw new ConfigError(inv.source, 'pattern', 'a pattern matching hosts', `'${o.pattern ?? 'all'}', which matches none`)
+  const hosts = selectHosts(inv, pattern, 'pattern')
+  if (!hosts.length) throw new ConfigError(inv.source, 'pattern', 'a pattern matching hosts', `'${pattern}', which matches none`)
   const connect = connectorFor(inv, o)
-  const results = await perHost(hosts, o.forks, async (h) => {
+  const results = await perHost(hosts, o.forks, async (h): Promise<Outcome<T>> => {
     const host = inv.hosts.get(h)!
     let conn: Connection
-    try { conn = await connect(host) } catch (e) { return { code: EXIT.unreachable, line: `UNREACHABLE: ${reason(e)}` } }
+    try { conn = await connect(host) } catch (e) { return { ...broken('UNREACHABLE', reason(e)), code: EXIT.unreachable } }
     try {
-      const r = await conn.exec(sh`id -un`, { become: host.connection.become })
-      if (r.code !== 0) return { code: EXIT.failed, line: `FAILED: ${host.connection.become ? 'become' : 'login shell'}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}` }
-      return { code: EXIT.ok, line: `ok (${host.connection.user}@${host.connection.address}${host.connection.connection === 'ssh' ? `:${host.connection.port}` : ''}, as ${r.stdout.trim()})` }
+      return await work(conn, host, inv)
     } catch (e) {
-      return unreachable(e) ? { code: EXIT.unreachable, line: `UNREACHABLE: ${reason(e)}` } : { code: EXIT.failed, line: `FAILED: ${reason(e)}` }
+      return unreachable(e) ? { ...broken('UNREACHABLE', reason(e)), code: EXIT.unreachable } : { ...broken('FAILED', reason(e)), code: EXIT.failed }
     } finally { await conn.close().catch(() => {}) }
   })
+  return { hosts, results }
+}
+
+/** One line per host, as `ansible -m ping` prints it. */
+async function ping(o: AdhocOptions, io: Io): Promise<number> {
+  const { hosts, results } = await onEachHost(o, o.pattern ?? 'all', async (conn, host) => {
+    const r = await conn.exec(sh`id -un`, { become: host.connection.become })
+    if (r.code !== 0) return { code: EXIT.failed, line: `FAILED: ${host.connection.become ? 'become' : 'login shell'}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}` }
+    return { code: EXIT.ok, line: `ok (${host.connection.user}@${host.connection.address}${host.connection.connection === 'ssh' ? `:${host.connection.port}` : ''}, as ${r.stdout.trim()})` }
+  }, (status, why) => ({ line: `${status}: ${why}` }))
   for (const [h, r] of results) io.out(mask(`${h.padEnd(Math.max(...hosts.map((x) => x.length)))}  ${r.line}`))
   return worst([...results.values()].map((r) => r.code))
 }
@@ -169,23 +184,13 @@ async function ping(o: AdhocOptions, io: Io): Promise<number> {
 async function shell(o: AdhocOptions, io: Io): Promise<number> {
   if (!o.pattern) throw new ConfigError('command line', 'PATTERN', 'a host pattern before -- (all, masters, lab2…)', 'nothing')
   if (!o.command.length) throw new ConfigError('command line', '--', 'the command after -- (kubeplay shell masters -- uptime)', 'nothing')
-  const inv = await inventoryOf(o)
-  const hosts = selectHosts(inv, o.pattern, 'pattern')
-  if (!hosts.length) throw new ConfigError(inv.source, 'pattern', 'a pattern matching hosts', `'${o.pattern}', which matches none`)
-  const connect = connectorFor(inv, o)
   // The words after -- are one shell command line, as `ansible -a` takes it.
   const cmd = sh`${raw(o.command.join(' '))}`
-  const results = await perHost(hosts, o.forks, async (h) => {
-    let conn: Connection
-    try { conn = await connect(inv.hosts.get(h)!) } catch (e) { return { code: EXIT.unreachable, status: 'UNREACHABLE', text: reason(e) } }
-    try {
-      const r = await conn.exec(cmd, { become: o.become })
-      const text = [r.stdout, r.stderr].map((t) => t.replace(/\n$/, '')).filter(Boolean).join('\n')
-      return { code: r.code === 0 ? EXIT.ok : EXIT.failed, status: r.code === 0 ? 'ok' : `FAILED rc=${r.code}`, text }
-    } catch (e) {
-      return unreachable(e) ? { code: EXIT.unreachable, status: 'UNREACHABLE', text: reason(e) } : { code: EXIT.failed, status: 'FAILED', text: reason(e) }
-    } finally { await conn.close().catch(() => {}) }
-  })
+  const { results } = await onEachHost(o, o.pattern, async (conn) => {
+    const r = await conn.exec(cmd, { become: o.become })
+    const text = [r.stdout, r.stderr].map((t) => t.replace(/\n$/, '')).filter(Boolean).join('\n')
+    return { code: r.code === 0 ? EXIT.ok : EXIT.failed, status: r.code === 0 ? 'ok' : `FAILED rc=${r.code}`, text }
+  }, (status: string, text) => ({ status, text }))
   for (const [h, r] of results) {
     if (o.oneLine) io.out(mask(`${h} | ${r.status} | ${r.text.replace(/\n/g, '\\n')}`))
     else { io.out(mask(`${h} | ${r.status} >>`)); if (r.text) io.out(mask(r.text)) }
@@ -195,19 +200,8 @@ async function shell(o: AdhocOptions, io: Io): Promise<number> {
 
 /** What kubeplay reads of each host, as one JSON object by host name (unreachable hosts: their error). */
 async function facts(o: AdhocOptions, io: Io): Promise<number> {
-  const inv = await inventoryOf(o)
-  const hosts = selectHosts(inv, o.pattern ?? 'all', 'pattern')
-  if (!hosts.length) throw new ConfigError(inv.source, 'pattern', 'a pattern matching hosts', `'${o.pattern ?? 'all'}', which matches none`)
-  const connect = connectorFor(inv, o)
-  const results = await perHost(hosts, o.forks, async (h) => {
-    let conn: Connection
-    try { conn = await connect(inv.hosts.get(h)!) } catch (e) { return { code: EXIT.unreachable, value: { unreachable: reason(e) } as unknown } }
-    try {
-      return { code: EXIT.ok, value: await gatherFacts(conn, inv, h) as unknown }
-    } catch (e) {
-      return unreachable(e) ? { code: EXIT.unreachable, value: { unreachable: reason(e) } } : { code: EXIT.failed, value: { failed: reason(e) } }
-    } finally { await conn.close().catch(() => {}) }
-  })
+  const { results } = await onEachHost(o, o.pattern ?? 'all', async (conn, host, inv) => ({ code: EXIT.ok, value: await gatherFacts(conn, inv, host.name) as unknown }),
+    (status, why) => ({ value: (status === 'UNREACHABLE' ? { unreachable: why } : { failed: why }) as unknown }))
   io.out(mask(JSON.stringify(Object.fromEntries([...results].map(([h, r]) => [h, r.value])), null, 2)))
   return worst([...results.values()].map((r) => r.code))
 }
