@@ -13,14 +13,16 @@ export const APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml
 /**
  * `kubeadm reset -f` and what it leaves behind, as its own output asks: CNI config and IPAM state,
  * the CNI's interfaces (a rejoined node gets a new pod CIDR, and a `cni0` still holding the old one
- * fails every pod sandbox: "cni0 already has an IP address different from …"), etcd data,
+ * fails every pod sandbox: "cni0 already has an IP address different from …"), Flannel's lease
+ * (/run/flannel/subnet.env: left there, the first pods after a rejoin are wired with the old subnet
+ * before flanneld writes the new one, and recreate `cni0` with it), etcd data,
  * kubeconfigs, kubeplay's own files. The CNI config directory is emptied, never removed: containerd
  * 2.x's CRI plugin exits when the directory it watches disappears ("cni conf dir is removed"), and a
  * join right after would find no runtime. Last, it waits (up to 60 s) until the runtime answers on
  * `criSocket` again, so that what follows (a join) finds it.
  */
 export function kubeadmReset(criSocket: string): ShellCommand {
-  return sh`kubeadm reset -f --cri-socket ${criSocket} && rm -rf /etc/cni/net.d/* /var/lib/cni /var/lib/etcd /root/.kube/config /etc/kubernetes/kubeadm-config.yaml /etc/kubeplay/manifests && for l in cni0 flannel.1; do if ip link show "$l" >/dev/null 2>&1; then ip link delete "$l"; fi; done; if command -v crictl >/dev/null 2>&1; then i=0; until crictl --runtime-endpoint ${criSocket} info >/dev/null 2>&1; do i=$((i + 1)); if [ "$i" -ge 60 ]; then echo "the container runtime at "${criSocket}" did not answer for 60 s after the reset" >&2; exit 1; fi; sleep 1; done; fi`
+  return sh`kubeadm reset -f --cri-socket ${criSocket} && rm -rf /etc/cni/net.d/* /var/lib/cni /run/flannel /var/lib/etcd /root/.kube/config /etc/kubernetes/kubeadm-config.yaml /etc/kubeplay/manifests && for l in cni0 flannel.1; do if ip link show "$l" >/dev/null 2>&1; then ip link delete "$l"; fi; done; if command -v crictl >/dev/null 2>&1; then i=0; until crictl --runtime-endpoint ${criSocket} info >/dev/null 2>&1; do i=$((i + 1)); if [ "$i" -ge 60 ]; then echo "the container runtime at "${criSocket}" did not answer for 60 s after the reset" >&2; exit 1; fi; sleep 1; done; fi`
 }
 
 /** Exit 0 when kubeadm left anything on the node (kubeconfigs, certificates, static pods, etcd data). */
