@@ -10,7 +10,8 @@ import { main } from '../lib/cli/main.ts'
 import { play, playbook } from '../lib/engine/task.ts'
 import { common, containerd, haproxy, kubernetesPlays, nfsClient, nfsServer } from '../roles/index.ts'
 import { metallbImagesPlay, metallbPlay } from './install-metallb.ts'
-import { prometheusPlay } from './install-prometheus.ts'
+import { metricsServerImagesPlay, metricsServerPlay } from './install-metrics-server.ts'
+import { prometheusImagesPlay, prometheusPlay } from './install-prometheus.ts'
 
 export const loadBalancerPlay = play('Load balancer', { hosts: 'haproxy', become: true, items: [haproxy()] })
 
@@ -34,6 +35,9 @@ export const site = playbook('site', [
   ...kubernetesClusterPlays,
   metallbImagesPlay,
   metallbPlay,
+  metricsServerImagesPlay,
+  metricsServerPlay,
+  prometheusImagesPlay,
   prometheusPlay,
 ])
 

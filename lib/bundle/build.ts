@@ -1,12 +1,12 @@
 /**
  * The bundle builder's steps in order: Go builds (kubeadm first: its own image list must match the
  * pins), the pause binary from the C source in the k8s.io/kubernetes module, Debian userland for
- * kube-proxy and Flannel, one OCI archive per image, the Flannel and MetalLB manifests from their Go
- * modules (sha256-checked), then bundle.json, written last: a bundle without it is unfinished and is
- * rebuilt. A complete bundle whose files still match bundle.json is reused as it is.
+ * kube-proxy and Flannel, one OCI archive per image, the Flannel, MetalLB and metrics-server
+ * manifests from their Go modules (sha256-checked), then bundle.json, written last: a bundle
+ * without it is unfinished and is rebuilt. A complete bundle whose files still match bundle.json is reused as it is.
  */
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { aptInstall, run, tryRun } from '../lab/exec.ts'
 import { withLock } from '../lab/lock.ts'
@@ -14,6 +14,7 @@ import { downloadDebs, unpackDebs } from './debs.ts'
 import { goBuild, moduleInfo } from './go-build.ts'
 import { BUNDLE_SCHEMA, MANIFEST_FILE, bundleCacheRoot, defaultBundleDir, readBundleManifest, verifyBundle, type BundleFile, type BundleFileKind, type BundleImage, type BundleManifest } from './manifest.ts'
 import { sha256File, writeImageArchive, type ImageSpec } from './oci.ts'
+import { METRICS_SERVER_BASE_FILES, metricsServerBaseSha256, metricsServerManifest } from './metrics-server.ts'
 import { goComponents, imageRefs, kubeadmImageList, releasePins, type ReleasePins } from './pins.ts'
 
 export interface BuildOptions {
@@ -176,6 +177,13 @@ async function build(opts: BuildOptions, pins: ReleasePins, dir: string, t0: num
   const metallbSha = await sha256File(metallbSrc)
   if (metallbSha !== pins.metallb.manifestSha256) throw new Error(`${metallbSrc}: sha256 ${metallbSha}, expected the pinned ${pins.metallb.manifestSha256}`)
   put(metallbSrc, 'manifests/metallb-native.yaml', 'manifest')
+  const msBase = join((await moduleInfo(comps.metricsServer!.module, comps.metricsServer!.version, work)).dir, 'manifests/base')
+  const msTexts = METRICS_SERVER_BASE_FILES.map((f) => readFileSync(join(msBase, f), 'utf8'))
+  const msSha = metricsServerBaseSha256(msTexts)
+  if (msSha !== pins.metricsServer.baseSha256) throw new Error(`${msBase}: sha256 ${msSha}, expected the pinned ${pins.metricsServer.baseSha256}`)
+  const msManifest = join(work, 'metrics-server.yaml')
+  writeFileSync(msManifest, metricsServerManifest(msTexts, imageRefs(pins).metricsServer))
+  put(msManifest, 'manifests/metrics-server.yaml', 'manifest')
 
   const images: BundleImage[] = []
   const workload: ImageSpec = { ref: `${NGINX_IMAGE}:${nginxTag(nginxVersion)}`, rootfs: nginxRoot, entrypoint: ['/usr/sbin/nginx'] }
@@ -277,6 +285,12 @@ function imageSpecs(pins: ReleasePins, i: Inputs, rootfsDir: string): ImageSpec[
     // MetalLB's images are distroless with the binary at the root; the controller runs as 65534.
     { ref: refs.metallbController, rootfs: root('metallb-controller', null, [[i.bin('metallb', 'controller'), 'controller']]), entrypoint: ['/controller'] },
     { ref: refs.metallbSpeaker, rootfs: root('metallb-speaker', null, [[i.bin('metallb', 'speaker'), 'speaker']]), entrypoint: ['/speaker'] },
+    // metrics-server's image is distroless with the binary at the root, like upstream's Dockerfile.
+    // The monitoring stack's images as upstream's: the binary in /bin, run as nobody by the manifests.
+    { ref: refs.prometheus, rootfs: root('prometheus', null, [[i.bin('prometheus', 'prometheus'), 'bin/prometheus']]), entrypoint: ['/bin/prometheus'], user: '65534' },
+    { ref: refs.alertmanager, rootfs: root('alertmanager', null, [[i.bin('alertmanager', 'alertmanager'), 'bin/alertmanager']]), entrypoint: ['/bin/alertmanager'], user: '65534' },
+    { ref: refs.nodeExporter, rootfs: root('node-exporter', null, [[i.bin('nodeExporter', 'node_exporter'), 'bin/node_exporter']]), entrypoint: ['/bin/node_exporter'], user: '65534' },
+    { ref: refs.metricsServer, rootfs: root('metrics-server', null, [[i.bin('metricsServer', 'metrics-server'), 'metrics-server']]), entrypoint: ['/metrics-server'], user: '65534' },
   ]
 }
 

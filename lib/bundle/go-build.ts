@@ -6,7 +6,7 @@
  * trimmed. Go's own build cache makes a second build of the same versions take seconds.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { run } from '../lab/exec.ts'
 import type { GoComponent } from './pins.ts'
 
@@ -64,14 +64,15 @@ export async function moduleInfo(module: string, version: string, cwd: string): 
 }
 
 /**
- * The module's own source as the main module, with `dropImports` removed from its Go files. Its
- * go.mod and go.sum are upstream's; the wrapper approach cannot drop a dependency's import.
+ * The module's own source as the main module, with `dropImports` removed from its Go files and
+ * `placeholders` written. Its go.mod and go.sum are upstream's; the wrapper approach can neither
+ * drop a dependency's import nor add a file to it.
  */
 async function sourceCopy(name: string, c: GoComponent, env: GoEnv): Promise<string> {
   const dir = join(env.workDir, `${name}-src`)
   const info = await moduleInfo(c.module, c.version, env.workDir)
   const stamp = join(dir, '.kubeplay-source')
-  const want = `${c.module}@${c.version} without ${(c.dropImports ?? []).join(' ')}`
+  const want = `${c.module}@${c.version} without ${(c.dropImports ?? []).join(' ')} with ${Object.keys(c.placeholders ?? {}).join(' ')}`
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return dir
   rmSync(dir, { recursive: true, force: true })
   cpSync(info.dir, dir, { recursive: true })
@@ -82,6 +83,11 @@ async function sourceCopy(name: string, c: GoComponent, env: GoEnv): Promise<str
     const edited = dropImportLines(text, c.dropImports ?? [])
     if (edited !== text) { writeFileSync(join(dir, f), edited); env.log(`${name}: ${f}: dropped import of ${(c.dropImports ?? []).join(', ')}`) }
   }
+  for (const [rel, content] of Object.entries(c.placeholders ?? {})) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true })
+    writeFileSync(join(dir, rel), content)
+    env.log(`${name}: ${rel}: placeholder written (not in the module)`)
+  }
   writeFileSync(stamp, want)
   return dir
 }
@@ -89,7 +95,7 @@ async function sourceCopy(name: string, c: GoComponent, env: GoEnv): Promise<str
 /** Builds every package of a component into `outDir`; returns the binary paths. */
 export async function goBuild(name: string, c: GoComponent, outDir: string, env: GoEnv): Promise<string[]> {
   mkdirSync(outDir, { recursive: true })
-  if (c.dropImports?.length) {
+  if (c.dropImports?.length || c.placeholders) {
     const src = await sourceCopy(name, c, env)
     const t0 = Date.now()
     env.log(`${name}: go build ${c.packages.map(goBinaryName).join(' ')} (from ${c.module}@${c.version} source)`)

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { sha256File } from './oci.ts'
 
 /** Raised whenever the builder's output changes (format or content): older bundles are rebuilt. */
-export const BUNDLE_SCHEMA = 4
+export const BUNDLE_SCHEMA = 5
 
 export type BundleFileKind = 'bin' | 'cni' | 'image' | 'manifest'
 

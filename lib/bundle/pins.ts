@@ -22,6 +22,12 @@ export interface GoComponent {
    * removed (a backend whose SDK the Go module proxy does not serve), instead of as a dependency.
    */
   readonly dropImports?: readonly string[]
+  /**
+   * Build the module as the main module, from a copy of its source with these files added (path in
+   * the module → content): what upstream's release generates before `go build` and the module zip
+   * does not carry (Alertmanager's web UI, built with npm).
+   */
+  readonly placeholders?: Readonly<Record<string, string>>
   /** Link with cgo, statically (upstream builds flanneld this way: its udp backend is C). @default false */
   readonly cgo?: boolean
   /**
@@ -42,6 +48,8 @@ export interface ReleasePins {
   readonly crictl: string
   readonly flannel: { readonly version: string; readonly cniImageTag: string; readonly manifestSha256: string }
   readonly metallb: { readonly version: string; readonly manifestSha256: string }
+  readonly metricsServer: { readonly version: string; readonly baseSha256: string }
+  readonly monitoring: { readonly prometheus: string; readonly prometheusModule: string; readonly alertmanager: string; readonly nodeExporter: string }
 }
 
 /** Flannel v0.28.9: Documentation/kube-flannel.yml in its Go module is the manifest the roles apply. */
@@ -52,6 +60,23 @@ const FLANNEL = { version: '0.28.9', cniImageTag: 'v1.9.1-flannel3', manifestSha
  * config/manifests/metallb-native.yaml in its Go module is the manifest the role applies.
  */
 const METALLB = { version: '0.15.2', manifestSha256: 'a1b04c376fb39c93265f551fe23716a3ae6e09b790edb3bf257d3fc784c35a18' }
+
+/**
+ * metrics-server v0.8.0 (supports Kubernetes 1.31+; 0.7 for older clusters, but 0.8.0 is what the
+ * Go module proxy serves): its release manifest is manifests/base in its Go module with the release
+ * image; the sha256 covers those base files, in kustomization order (see lib/bundle/metrics-server.ts).
+ */
+const METRICS_SERVER = { version: '0.8.0', baseSha256: 'bdd1b8cba69f06da839874a2166f3af1748d71050ea8b1803c5c0742e71a574d' }
+
+/**
+ * The monitoring stack the Go module proxy can serve: Prometheus 3.16.0 (its Go module numbers
+ * 3.x.y as v0.3xx.y), Alertmanager 0.35.0, node-exporter 1.12.1. kube-state-metrics is not served
+ * by the proxy and Grafana is not built (AGPL, and a web front-end build): see docs/roles/prometheus.md.
+ */
+const MONITORING = { prometheus: '3.16.0', prometheusModule: 'v0.316.0', alertmanager: '0.35.0', nodeExporter: '1.12.1' }
+
+/** What Alertmanager's UI package embeds; upstream's release builds it with npm, the module has none. */
+const ALERTMANAGER_UI = '<!doctype html><title>Alertmanager</title><p>The web UI is not part of the kubeplay offline bundle (it is built with npm upstream); the API is at <a href="/api/v2/status">/api/v2</a>.</p>\n'
 
 /**
  * Releases the builder knows. etcd/CoreDNS/pause are the versions kubeadm of that release deploys.
@@ -68,6 +93,8 @@ export const RELEASES: Readonly<Record<string, ReleasePins>> = {
     crictl: '1.34.0',
     flannel: FLANNEL,
     metallb: METALLB,
+    metricsServer: METRICS_SERVER,
+    monitoring: MONITORING,
   },
   '1.31.4': {
     kubernetes: '1.31.4',
@@ -78,6 +105,8 @@ export const RELEASES: Readonly<Record<string, ReleasePins>> = {
     crictl: '1.34.0',
     flannel: FLANNEL,
     metallb: METALLB,
+    metricsServer: METRICS_SERVER,
+    monitoring: MONITORING,
   },
 }
 
@@ -90,7 +119,8 @@ export function releasePins(version: string): ReleasePins {
 /** Pure: the image references of a release, as kubeadm and the Flannel manifest name them. */
 export function imageRefs(p: ReleasePins): {
   apiserver: string; controllerManager: string; scheduler: string; proxy: string; etcd: string; coredns: string; pause: string
-  flannel: string; flannelCni: string; metallbController: string; metallbSpeaker: string
+  flannel: string; flannelCni: string; metallbController: string; metallbSpeaker: string; metricsServer: string
+  prometheus: string; alertmanager: string; nodeExporter: string
 } {
   const v = `v${p.kubernetes}`
   return {
@@ -105,6 +135,10 @@ export function imageRefs(p: ReleasePins): {
     flannelCni: `ghcr.io/flannel-io/flannel-cni-plugin:${p.flannel.cniImageTag}`,
     metallbController: `quay.io/metallb/controller:v${p.metallb.version}`,
     metallbSpeaker: `quay.io/metallb/speaker:v${p.metallb.version}`,
+    metricsServer: `registry.k8s.io/metrics-server/metrics-server:v${p.metricsServer.version}`,
+    prometheus: `quay.io/prometheus/prometheus:v${p.monitoring.prometheus}`,
+    alertmanager: `quay.io/prometheus/alertmanager:v${p.monitoring.alertmanager}`,
+    nodeExporter: `quay.io/prometheus/node-exporter:v${p.monitoring.nodeExporter}`,
   }
 }
 
@@ -163,6 +197,26 @@ export function goComponents(p: ReleasePins, gitCommit: string, k8sGoVersion?: s
     flannelCni: { module: 'github.com/containernetworking/plugins', version: 'v0.9.1', packages: [`${cni}/meta/flannel`] },
     // MetalLB's controller and speaker, as its Dockerfiles build them (CGO off, one binary each).
     metallb: { module: 'go.universe.tf/metallb', version: `v${p.metallb.version}`, packages: ['go.universe.tf/metallb/controller', 'go.universe.tf/metallb/speaker'] },
+    // metrics-server as its Makefile builds it (CGO off; the version in client-go's version package).
+    metricsServer: {
+      module: 'sigs.k8s.io/metrics-server', version: `v${p.metricsServer.version}`, packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'],
+      ldflagsX: { 'k8s.io/client-go/pkg/version.gitVersion': `v${p.metricsServer.version}` },
+    },
+    // The monitoring stack as upstream's Makefiles (promu) build it: CGO off, the version stamped
+    // in prometheus/common's version package.
+    prometheus: {
+      module: 'github.com/prometheus/prometheus', version: p.monitoring.prometheusModule, packages: ['github.com/prometheus/prometheus/cmd/prometheus'],
+      ldflagsX: { 'github.com/prometheus/common/version.Version': p.monitoring.prometheus },
+    },
+    alertmanager: {
+      module: 'github.com/prometheus/alertmanager', version: `v${p.monitoring.alertmanager}`, packages: ['github.com/prometheus/alertmanager/cmd/alertmanager'],
+      ldflagsX: { 'github.com/prometheus/common/version.Version': p.monitoring.alertmanager },
+      placeholders: { 'ui/app/dist/elm/index.html': ALERTMANAGER_UI, 'ui/app/dist/mantine/index.html': ALERTMANAGER_UI },
+    },
+    nodeExporter: {
+      module: 'github.com/prometheus/node_exporter', version: `v${p.monitoring.nodeExporter}`, packages: ['github.com/prometheus/node_exporter'],
+      ldflagsX: { 'github.com/prometheus/common/version.Version': p.monitoring.nodeExporter },
+    },
     crictl: { module: 'sigs.k8s.io/cri-tools', version: `v${p.crictl}`, packages: ['sigs.k8s.io/cri-tools/cmd/crictl'] },
   }
 }

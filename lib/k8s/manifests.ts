@@ -58,6 +58,18 @@ export const INGRESS_NGINX_BAREMETAL: ManifestDescriptor = {
   sha256: null,
 }
 
+/**
+ * metrics-server's release manifest. No digest: kubeplay has no verified copy of the release asset
+ * (the offline bundle renders the same objects from the Go module instead); set
+ * `metricsServer.manifestSha256` to install it from the URL.
+ */
+export const METRICS_SERVER: ManifestDescriptor = {
+  name: 'metrics-server',
+  version: 'v0.8.0',
+  url: 'https://github.com/kubernetes-sigs/metrics-server/releases/download/v0.8.0/components.yaml',
+  sha256: null,
+}
+
 /** Where the manifest is kept on the host. */
 export function manifestPath(d: ManifestDescriptor): string {
   return `${MANIFEST_DIR}/${d.name}-${d.version}.yaml`

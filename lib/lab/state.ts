@@ -117,6 +117,8 @@ export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly C
         kubernetes: { packageSource: 'artifacts', kubeProxyConntrackMaxPerCore: 0, kubelet: LAB_KUBELET },
         // Seed 001's L2 pool, on the lab bridge's own /24, clear of the hosts (.11 upwards).
         metallb: { pools: [{ name: 'lab-pool', addresses: [labMetallbRange(hosts)] }] },
+        // The monitoring stack the bundle can carry: Grafana and kube-state-metrics have no image here.
+        prometheus: { grafana: false, kubeStateMetrics: false },
       } : {
         // Hosts without the kubelet's cgroups: the Kubernetes roles are tested with stand-ins here.
         kubernetes: { packageSource: 'preinstalled' },

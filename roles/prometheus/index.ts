@@ -14,6 +14,10 @@ import { isIPv4 } from '../../lib/inventory/net.ts'
 import { array, boolean, enumOf, int, object, optional, refine, secretWord, string, type Schema } from '../../lib/inventory/validate.ts'
 import { ADMIN_KUBECONFIG, kubectl, kubectlWait } from '../../lib/modules/kubectl.ts'
 import { generatedSecret } from '../../lib/secrets.ts'
+import { ConfigError } from '../../lib/errors.ts'
+import { containerdImage } from '../../lib/modules/containerd-image.ts'
+import { settingsBundleImage } from '../kubernetes/artifacts.ts'
+import { mergeKubernetesSettings, type KubernetesParams } from '../kubernetes/settings.ts'
 import { checkManifest, IMAGES, renderGrafanaSecret, renderLoadBalancers, renderMonitoringStack, renderNamespace, type LoadBalanced, type MonitoringImages } from './render.ts'
 
 export { IMAGES, LOAD_BALANCERS, renderMonitoringStack, renderGrafanaSecret, renderLoadBalancers, renderNamespace, checkManifest } from './render.ts'
@@ -29,6 +33,14 @@ export interface PrometheusParams {
   readonly loadBalancerIPs: Partial<Record<LoadBalanced, string>>
   /** Image overrides (a registry mirror). @default the pinned IMAGES */
   readonly images: Partial<MonitoringImages>
+  /**
+   * Run Grafana. The offline bundle has no Grafana image (see docs/roles/prometheus.md): with
+   * kubernetes.packageSource 'artifacts', set this to false or `images.grafana` to an image your
+   * nodes can pull. @default true
+   */
+  readonly grafana: boolean
+  /** Run kube-state-metrics; not in the offline bundle either (same rule as `grafana`). @default true */
+  readonly kubeStateMetrics: boolean
   /** @default '15d' */
   readonly retention: string
   /** @default '30s' */
@@ -51,6 +63,8 @@ export const prometheusDefaults: PrometheusParams = {
   loadBalancers: [],
   loadBalancerIPs: {},
   images: {},
+  grafana: true,
+  kubeStateMetrics: true,
   retention: '15d',
   scrapeInterval: '30s',
   grafanaAdminUser: 'admin',
@@ -64,7 +78,7 @@ const nodePort = () => int({ min: 30000, max: 32767 })
 const WEAK_PASSWORDS = new Set(['admin', 'password', 'prom-operator', 'changeme', 'grafana', 'admin123', 'password1', '12345678', 'administrator'])
 const duration = (eg: string) => refine(string(), `a Prometheus duration like '${eg}'`, (s) => /^\d+(ms|s|m|h|d|w|y)$/.test(s))
 const lb = enumOf(['prometheus', 'grafana', 'alertmanager'])
-const image = refine(string(), 'an image reference like quay.io/prometheus/prometheus:v2.54.1', (s) => /^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(s))
+const image = refine(string(), 'an image reference like quay.io/prometheus/prometheus:v3.16.0', (s) => /^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(s))
 
 export const prometheusVarsSchema: Schema<unknown> = object({
   namespace: optional(refine(string(), 'a DNS label', (s) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s))),
@@ -79,6 +93,8 @@ export const prometheusVarsSchema: Schema<unknown> = object({
     prometheus: optional(image), alertmanager: optional(image), nodeExporter: optional(image),
     kubeStateMetrics: optional(image), grafana: optional(image),
   }, { strict: true })),
+  grafana: optional(boolean()),
+  kubeStateMetrics: optional(boolean()),
   retention: optional(duration('15d')),
   scrapeInterval: optional(duration('30s')),
   grafanaAdminUser: optional(refine(string(), 'a user name', (s) => /^[\w.@-]+$/.test(s))),
@@ -89,33 +105,70 @@ export const prometheusVarsSchema: Schema<unknown> = object({
   kubeconfig: optional(refine(string(), 'an absolute path', (p) => p.startsWith('/'))),
 }, { strict: true })
 
+const kube = (h: HostContext): KubernetesParams => mergeKubernetesSettings(h.vars.kubernetes, {})
+const fromBundle = (h: HostContext): boolean => kube(h).packageSource === 'artifacts'
+
+/**
+ * Pure: with the offline bundle (`fromBundle`), the parts whose image it does not carry must be off
+ * or point at an image of the user's.
+ */
+export function bundleProblems(p: Pick<PrometheusParams, 'grafana' | 'kubeStateMetrics' | 'images'>, fromBundle: boolean, file = 'vars'): ConfigError[] {
+  if (!fromBundle) return []
+  return (['grafana', 'kubeStateMetrics'] as const).filter((k) => p[k] && !p.images[k]).map((k) => new ConfigError(file, `prometheus.${k}`,
+    `false, or prometheus.images.${k} set to an image your nodes can pull: the offline bundle (kubernetes.packageSource 'artifacts') has no ${k === 'grafana' ? 'Grafana' : 'kube-state-metrics'} image`, 'true'))
+}
+
+/**
+ * The monitoring images on the nodes, from the offline bundle (kubernetes.packageSource
+ * 'artifacts'; with a registry, the kubelet pulls them): every node, since node-exporter is a
+ * DaemonSet and Prometheus and Alertmanager may be scheduled on any worker.
+ */
+export function prometheusImages(): Role {
+  const opts = { tags: ['images'], when: fromBundle, whenReason: "kubernetes.packageSource is not 'artifacts' (the kubelet pulls them)" }
+  return role('prometheus-images', [
+    task('Import the Prometheus image', containerdImage, (h) => settingsBundleImage(kube(h), 'prometheus'), opts),
+    task('Import the Alertmanager image', containerdImage, (h) => settingsBundleImage(kube(h), 'alertmanager'), opts),
+    task('Import the node-exporter image', containerdImage, (h) => settingsBundleImage(kube(h), 'nodeExporter'), opts),
+  ], { tags: ['kubernetes', 'monitoring', 'prometheus'] })
+}
+
 export function prometheus(params: Partial<PrometheusParams> = {}): Role {
   const s = (h: HostContext): PrometheusParams => settings(h, 'prometheus', prometheusDefaults, params)
   const stack = (h: HostContext): string => {
     const p = s(h)
     if (p.nodePorts.prometheus === p.nodePorts.grafana) h.warn('prometheus.nodePorts: Prometheus and Grafana share one port')
-    return renderMonitoringStack({ namespace: p.namespace, nodePorts: p.nodePorts, images: { ...IMAGES, ...p.images }, retention: p.retention, scrapeInterval: p.scrapeInterval })
+    return renderMonitoringStack({
+      namespace: p.namespace, nodePorts: p.nodePorts, images: { ...IMAGES, ...p.images }, retention: p.retention, scrapeInterval: p.scrapeInterval,
+      grafana: p.grafana, kubeStateMetrics: p.kubeStateMetrics,
+    })
   }
   const lbs = (h: HostContext): string => renderLoadBalancers(s(h).namespace, s(h).loadBalancers, s(h).loadBalancerIPs)
   const password = (h: HostContext): Secret => s(h).grafanaAdminPassword ?? generatedSecret('grafana_admin_password')
   const kc = (h: HostContext) => ({ kubeconfig: s(h).kubeconfig })
   const waitOpts = { tags: ['prometheus-wait'], when: (h: HostContext) => s(h).wait, whenReason: 'prometheus.wait is false' }
+  const withGrafana = { when: (h: HostContext) => s(h).grafana, whenReason: 'prometheus.grafana is false' }
   const rollout = (name: string) => (h: HostContext) => ({ resource: `deployment/${name}`, namespace: s(h).namespace, timeoutSeconds: s(h).waitTimeoutSeconds, ...kc(h) })
 
   return role('prometheus', [
     task('Check the rendered monitoring manifests', configCheck, (h) => ({
       what: 'monitoring manifests',
-      errors: [...checkManifest(stack(h), 'prometheus stack'), ...(s(h).loadBalancers.length ? checkManifest(lbs(h), 'prometheus load balancers') : [])],
+      errors: [
+        ...bundleProblems(s(h), fromBundle(h)),
+        ...checkManifest(stack(h), 'prometheus stack'), ...(s(h).loadBalancers.length ? checkManifest(lbs(h), 'prometheus load balancers') : []),
+      ],
     })),
     task('Create the monitoring namespace', kubectl, (h) => ({ manifest: renderNamespace(s(h).namespace), ...kc(h) }), { tags: ['prometheus-stack', 'grafana'] }),
     task('Store the Grafana admin credentials in a Secret', kubectl, (h) => ({
       manifest: renderGrafanaSecret(s(h).namespace, s(h).grafanaAdminUser, password(h)), ...kc(h),
-    }), { tags: ['grafana'] }),
-    task('Apply Prometheus, Alertmanager, node-exporter, kube-state-metrics and Grafana', kubectl, (h) => ({ manifest: stack(h), ...kc(h) }),
+    }), { tags: ['grafana'], ...withGrafana }),
+    task('Apply the monitoring stack', kubectl, (h) => ({ manifest: stack(h), ...kc(h) }),
       { tags: ['prometheus-stack', 'grafana'] }),
     task('Apply the monitoring LoadBalancer Services', kubectl, (h) => ({ manifest: lbs(h), ...kc(h) }),
       { tags: ['prometheus-lb'], when: (h) => s(h).loadBalancers.length > 0, whenReason: 'prometheus.loadBalancers is empty (NodePorts only)' }),
     task('Wait for the Prometheus rollout', kubectlWait, rollout('prometheus-server'), waitOpts),
-    task('Wait for the Grafana rollout', kubectlWait, rollout('grafana'), waitOpts),
+    task('Wait for the Alertmanager rollout', kubectlWait, rollout('alertmanager'), waitOpts),
+    task('Wait for the Grafana rollout', kubectlWait, rollout('grafana'), {
+      ...waitOpts, when: (h: HostContext) => s(h).wait && s(h).grafana, whenReason: 'prometheus.wait or prometheus.grafana is false',
+    }),
   ], { tags: ['kubernetes', 'monitoring'], vars: { key: 'prometheus', schema: prometheusVarsSchema, ansibleNames: { grafana_admin_password: 'grafanaAdminPassword', grafana_admin_user: 'grafanaAdminUser', prometheus_retention: 'retention' } } })
 }

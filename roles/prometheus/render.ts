@@ -32,11 +32,15 @@ export interface MonitoringImages {
   readonly grafana: string
 }
 
-/** Pinned image tags (versions of late 2024, all supporting Kubernetes 1.31). */
+/**
+ * Pinned image tags. Prometheus, Alertmanager and node-exporter are the versions the offline bundle
+ * builds (lib/bundle/pins.ts; a unit test keeps them equal); kube-state-metrics and Grafana are not
+ * in the bundle.
+ */
 export const IMAGES: MonitoringImages = {
-  prometheus: 'quay.io/prometheus/prometheus:v2.54.1',
-  alertmanager: 'quay.io/prometheus/alertmanager:v0.27.0',
-  nodeExporter: 'quay.io/prometheus/node-exporter:v1.8.2',
+  prometheus: 'quay.io/prometheus/prometheus:v3.16.0',
+  alertmanager: 'quay.io/prometheus/alertmanager:v0.35.0',
+  nodeExporter: 'quay.io/prometheus/node-exporter:v1.12.1',
   kubeStateMetrics: 'registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0',
   grafana: 'docker.io/grafana/grafana:11.2.2',
 }
@@ -49,6 +53,10 @@ export interface StackSettings {
   readonly retention: string
   /** `30s`. */
   readonly scrapeInterval: string
+  /** Render Grafana (its Deployment, Service and datasource). */
+  readonly grafana: boolean
+  /** Render kube-state-metrics (and Prometheus's job for it). */
+  readonly kubeStateMetrics: boolean
 }
 
 export type LoadBalanced = 'prometheus' | 'grafana' | 'alertmanager'
@@ -69,7 +77,9 @@ const join = (docs: readonly string[]): string => docs.map((d) => d.trim()).filt
 /** The stack without its Secret: namespace first, so one apply creates it before the rest. */
 export function renderMonitoringStack(s: StackSettings): string {
   const vars = { ...s } as unknown as Record<string, unknown>
-  return join((['namespace', 'prometheus', 'alertmanager', 'nodeExporter', 'kubeStateMetrics', 'grafana'] as const).map((t) => render(t, vars)))
+  const parts = (['namespace', 'prometheus', 'alertmanager', 'nodeExporter', 'kubeStateMetrics', 'grafana'] as const)
+    .filter((t) => (t !== 'grafana' || s.grafana) && (t !== 'kubeStateMetrics' || s.kubeStateMetrics))
+  return join(parts.map((t) => render(t, vars)))
 }
 
 /** The namespace alone (applied before the Secret that lives in it). */

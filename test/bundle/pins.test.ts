@@ -30,6 +30,21 @@ test('goComponents: version strings stamped into the k8s binaries; staging modul
   assert.equal(c.etcd!.rename, { server: 'etcd' })
 })
 
+test('goComponents: the add-ons: metrics-server, and the monitoring stack numbered as its Go modules are', () => {
+  const p = RELEASES['1.31.4']!
+  const c = goComponents(p, 'x')
+  assert.equal(c.metricsServer!.packages, ['sigs.k8s.io/metrics-server/cmd/metrics-server'])
+  assert.is(c.prometheus!.version, 'v0.316.0', 'Prometheus 3.16.0 is v0.316.0 of its Go module')
+  assert.is(c.prometheus!.ldflagsX!['github.com/prometheus/common/version.Version'], '3.16.0')
+  assert.equal(Object.keys(c.alertmanager!.placeholders ?? {}).sort(), ['ui/app/dist/elm/index.html', 'ui/app/dist/mantine/index.html'], 'what its UI package embeds')
+  assert.is(goBinaryName(c.nodeExporter!.packages[0]!), 'node_exporter')
+  const refs = imageRefs(p)
+  assert.equal([refs.metricsServer, refs.prometheus, refs.alertmanager, refs.nodeExporter], [
+    'registry.k8s.io/metrics-server/metrics-server:v0.8.0', 'quay.io/prometheus/prometheus:v3.16.0',
+    'quay.io/prometheus/alertmanager:v0.35.0', 'quay.io/prometheus/node-exporter:v1.12.1',
+  ])
+})
+
 test('wrapper module: require + replace for the staging modules; imports of every main package', () => {
   const goMod = `module k8s.io/kubernetes\nreplace (\n\tk8s.io/api => ./staging/src/k8s.io/api\n\tk8s.io/client-go => ./staging/src/k8s.io/client-go\n\tfoo => bar v1\n)\n`
   const staging = stagingModulesOf(goMod)

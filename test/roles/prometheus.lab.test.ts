@@ -55,7 +55,7 @@ test('first run (the playbook\'s own play, masters[0]): namespace, Secret, stack
   const r = await run()
   assert.equal(statuses(r, 'failed'), [])
   assert.equal(statuses(r, 'changed').map((x) => x.split(':')[0]), [
-    'Create the monitoring namespace', 'Store the Grafana admin credentials in a Secret', 'Apply Prometheus, Alertmanager, node-exporter, kube-state-metrics and Grafana'])
+    'Create the monitoring namespace', 'Store the Grafana admin credentials in a Secret', 'Apply the monitoring stack'])
   assert.ok(r.results.every((x) => x.host === 'lab3'))
   const pw = generatedSecret('grafana_admin_password', stateDir).reveal()
   assert.ok(pw.length >= 20 && pw !== 'admin')

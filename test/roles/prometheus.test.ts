@@ -4,10 +4,11 @@ import { parse as parseYaml } from 'yaml'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Secret, mask } from '../../lib/connection/quote.ts'
-import { flatten, play } from '../../lib/engine/task.ts'
+import { flatten, play, type Task } from '../../lib/engine/task.ts'
+import { imageRefs, RELEASES } from '../../lib/bundle/pins.ts'
 import { object, optional, validate } from '../../lib/inventory/validate.ts'
 import { objectId, parseObjects } from '../../lib/k8s/objects.ts'
-import { checkManifest, IMAGES, prometheus, prometheusDefaults, prometheusVarsSchema, renderGrafanaSecret, renderLoadBalancers, renderMonitoringStack } from '../../roles/prometheus/index.ts'
+import { bundleProblems, checkManifest, IMAGES, prometheus, prometheusDefaults, prometheusVarsSchema, renderGrafanaSecret, renderLoadBalancers, renderMonitoringStack } from '../../roles/prometheus/index.ts'
 
 /** Golden files: UPDATE_GOLDEN=1 rewrites them (review the diff before committing). */
 function golden(name: string, actual: string): void {
@@ -17,7 +18,7 @@ function golden(name: string, actual: string): void {
   assert.fixture(actual, readFileSync(file, 'utf8'))
 }
 
-const stack = renderMonitoringStack({ namespace: 'monitoring', nodePorts: prometheusDefaults.nodePorts, images: IMAGES, retention: '15d', scrapeInterval: '30s' })
+const stack = renderMonitoringStack({ namespace: 'monitoring', nodePorts: prometheusDefaults.nodePorts, images: IMAGES, retention: '15d', scrapeInterval: '30s', grafana: true, kubeStateMetrics: true })
 
 test('golden: the monitoring stack with the defaults (seed 001 NodePorts 30900/30300)', () => {
   golden('prometheus-stack.yaml', stack)
@@ -40,7 +41,7 @@ test('every document is an object with apiVersion, kind, metadata.name, once; No
 test("the embedded Prometheus and Alertmanager configs are valid YAML that scrape the stack's own parts", () => {
   const cm = parseObjects(stack, 's').find((o) => o.metadata.name === 'prometheus-config')!.data as Record<string, string>
   const conf = parseYaml(cm['prometheus.yml']!) as { scrape_configs: Array<{ job_name: string }>; alerting: unknown; rule_files: string[] }
-  assert.equal(conf.scrape_configs.map((j) => j.job_name), ['prometheus', 'alertmanager', 'kube-state-metrics', 'node-exporter', 'kubelet-cadvisor'])
+  assert.equal(conf.scrape_configs.map((j) => j.job_name), ['prometheus', 'alertmanager', 'kube-state-metrics', 'kubernetes-apiservers', 'node-exporter', 'kubelet-cadvisor'])
   assert.equal(conf.rule_files, ['/etc/prometheus/rules.yml'])
   const rules = parseYaml(cm['rules.yml']!) as { groups: Array<{ rules: Array<{ alert: string; annotations: { summary: string } }> }> }
   assert.equal(rules.groups[0]!.rules.map((r) => r.alert), ['NodeDown', 'PodCrashLooping', 'NodeHighMemory'])
@@ -99,8 +100,36 @@ test('tags: prometheus, kubernetes and monitoring on every task; the Secret task
   for (const t of flat) assert.ok(['prometheus', 'kubernetes', 'monitoring'].every((x) => t.tags.has(x)), t.item.title)
   assert.is(flat[0]!.item.title, 'Check the rendered monitoring manifests')
   assert.equal(flat.filter((t) => t.tags.has('grafana')).map((t) => t.item.title), [
-    'Create the monitoring namespace', 'Store the Grafana admin credentials in a Secret', 'Apply Prometheus, Alertmanager, node-exporter, kube-state-metrics and Grafana',
+    'Create the monitoring namespace', 'Store the Grafana admin credentials in a Secret', 'Apply the monitoring stack',
   ])
+})
+
+test('grafana and kubeStateMetrics off: neither rendered, no scrape job for kube-state-metrics, the rest unchanged', () => {
+  const lean = renderMonitoringStack({ namespace: 'monitoring', nodePorts: prometheusDefaults.nodePorts, images: IMAGES, retention: '15d', scrapeInterval: '30s', grafana: false, kubeStateMetrics: false })
+  const objs = parseObjects(lean, 'lean')
+  assert.equal(checkManifest(lean, 'lean'), [])
+  assert.not.ok(objs.some((o) => /grafana|kube-state-metrics/.test(o.metadata.name)), objs.map(objectId).join('\n'))
+  const conf = parseYaml((objs.find((o) => o.metadata.name === 'prometheus-config')!.data as Record<string, string>)['prometheus.yml']!) as { scrape_configs: Array<{ job_name: string }> }
+  assert.equal(conf.scrape_configs.map((j) => j.job_name), ['prometheus', 'alertmanager', 'kubernetes-apiservers', 'node-exporter', 'kubelet-cadvisor'])
+  const full = parseObjects(stack, 'full').map(objectId)
+  assert.equal(objs.map(objectId), full.filter((id) => !/grafana|kube-state-metrics/.test(id)))
+})
+
+test('the offline bundle: its Prometheus, Alertmanager and node-exporter are the pinned images; Grafana and kube-state-metrics must be off or given', () => {
+  for (const pins of Object.values(RELEASES)) {
+    const refs = imageRefs(pins)
+    assert.equal([refs.prometheus, refs.alertmanager, refs.nodeExporter], [IMAGES.prometheus, IMAGES.alertmanager, IMAGES.nodeExporter], pins.kubernetes)
+  }
+  assert.equal(bundleProblems(prometheusDefaults, false), [], 'with a registry, anything goes')
+  assert.equal(bundleProblems(prometheusDefaults, true).map((e) => e.message), [
+    "vars: prometheus.grafana: expected false, or prometheus.images.grafana set to an image your nodes can pull: the offline bundle (kubernetes.packageSource 'artifacts') has no Grafana image, found true",
+    "vars: prometheus.kubeStateMetrics: expected false, or prometheus.images.kubeStateMetrics set to an image your nodes can pull: the offline bundle (kubernetes.packageSource 'artifacts') has no kube-state-metrics image, found true",
+  ])
+  assert.equal(bundleProblems({ grafana: false, kubeStateMetrics: true, images: { kubeStateMetrics: 'mirror.local/ksm:v2.13.0' } }, true), [])
+  const flat = flatten(play('p', { hosts: 'masters[0]', items: [prometheus({ grafana: false })] }))
+  const host = { vars: { prometheus: { grafana: false } } } as never
+  const skipped = flat.map((t) => t.item as Task).filter((t) => t.when && !t.when(host)).map((t) => t.title)
+  assert.equal(skipped, ['Store the Grafana admin credentials in a Secret', 'Apply the monitoring LoadBalancer Services', 'Wait for the Grafana rollout'])
 })
 
 test('a weak Grafana admin password is refused with the vars, before anything runs, without echoing it', () => {
