@@ -34,13 +34,13 @@ export interface PrometheusParams {
   /** Image overrides (a registry mirror). @default the pinned IMAGES */
   readonly images: Partial<MonitoringImages>
   /**
-   * Run Grafana. The offline bundle has no Grafana image (see docs/roles/prometheus.md): with
-   * kubernetes.packageSource 'artifacts', set this to false or `images.grafana` to an image your
-   * nodes can pull. @default true
+   * Run Grafana. The offline bundle has no Grafana image (see docs/roles/prometheus.md).
+   * @default true with a registry; with kubernetes.packageSource 'artifacts', only when
+   * `images.grafana` names an image your nodes can pull (else skipped, with a warning)
    */
-  readonly grafana: boolean
-  /** Run kube-state-metrics; not in the offline bundle either (same rule as `grafana`). @default true */
-  readonly kubeStateMetrics: boolean
+  readonly grafana?: boolean
+  /** Run kube-state-metrics; not in the offline bundle either. @default as `grafana` */
+  readonly kubeStateMetrics?: boolean
   /** @default '15d' */
   readonly retention: string
   /** @default '30s' */
@@ -63,8 +63,6 @@ export const prometheusDefaults: PrometheusParams = {
   loadBalancers: [],
   loadBalancerIPs: {},
   images: {},
-  grafana: true,
-  kubeStateMetrics: true,
   retention: '15d',
   scrapeInterval: '30s',
   grafanaAdminUser: 'admin',
@@ -108,14 +106,23 @@ export const prometheusVarsSchema: Schema<unknown> = object({
 const kube = (h: HostContext): KubernetesParams => mergeKubernetesSettings(h.vars.kubernetes, {})
 const fromBundle = (h: HostContext): boolean => kube(h).packageSource === 'artifacts'
 
+type Optional = 'grafana' | 'kubeStateMetrics'
+const TITLES: Record<Optional, string> = { grafana: 'Grafana', kubeStateMetrics: 'kube-state-metrics' }
+const NO_IMAGE = (k: Optional): string => `the offline bundle (kubernetes.packageSource 'artifacts') has no ${TITLES[k]} image`
+
 /**
- * Pure: with the offline bundle (`fromBundle`), the parts whose image it does not carry must be off
- * or point at an image of the user's.
+ * Pure: whether Grafana / kube-state-metrics run. Unset: yes with a registry; with the offline
+ * bundle only when `images` names one (the bundle carries neither).
  */
-export function bundleProblems(p: Pick<PrometheusParams, 'grafana' | 'kubeStateMetrics' | 'images'>, fromBundle: boolean, file = 'vars'): ConfigError[] {
+export function runs(p: Pick<PrometheusParams, Optional | 'images'>, k: Optional, fromBundle: boolean): boolean {
+  return p[k] ?? (!fromBundle || p.images[k] !== undefined)
+}
+
+/** Pure: with the offline bundle, a part asked for explicitly must come with an image of the user's. */
+export function bundleProblems(p: Pick<PrometheusParams, Optional | 'images'>, fromBundle: boolean, file = 'vars'): ConfigError[] {
   if (!fromBundle) return []
-  return (['grafana', 'kubeStateMetrics'] as const).filter((k) => p[k] && !p.images[k]).map((k) => new ConfigError(file, `prometheus.${k}`,
-    `false, or prometheus.images.${k} set to an image your nodes can pull: the offline bundle (kubernetes.packageSource 'artifacts') has no ${k === 'grafana' ? 'Grafana' : 'kube-state-metrics'} image`, 'true'))
+  return (['grafana', 'kubeStateMetrics'] as const).filter((k) => p[k] === true && !p.images[k]).map((k) => new ConfigError(file, `prometheus.${k}`,
+    `false, or prometheus.images.${k} set to an image your nodes can pull: ${NO_IMAGE(k)}`, 'true'))
 }
 
 /**
@@ -136,27 +143,35 @@ export function prometheus(params: Partial<PrometheusParams> = {}): Role {
   const s = (h: HostContext): PrometheusParams => settings(h, 'prometheus', prometheusDefaults, params)
   const stack = (h: HostContext): string => {
     const p = s(h)
-    if (p.nodePorts.prometheus === p.nodePorts.grafana) h.warn('prometheus.nodePorts: Prometheus and Grafana share one port')
     return renderMonitoringStack({
       namespace: p.namespace, nodePorts: p.nodePorts, images: { ...IMAGES, ...p.images }, retention: p.retention, scrapeInterval: p.scrapeInterval,
-      grafana: p.grafana, kubeStateMetrics: p.kubeStateMetrics,
+      grafana: runs(p, 'grafana', fromBundle(h)), kubeStateMetrics: runs(p, 'kubeStateMetrics', fromBundle(h)),
     })
   }
   const lbs = (h: HostContext): string => renderLoadBalancers(s(h).namespace, s(h).loadBalancers, s(h).loadBalancerIPs)
   const password = (h: HostContext): Secret => s(h).grafanaAdminPassword ?? generatedSecret('grafana_admin_password')
   const kc = (h: HostContext) => ({ kubeconfig: s(h).kubeconfig })
   const waitOpts = { tags: ['prometheus-wait'], when: (h: HostContext) => s(h).wait, whenReason: 'prometheus.wait is false' }
-  const withGrafana = { when: (h: HostContext) => s(h).grafana, whenReason: 'prometheus.grafana is false' }
+  const grafana = (h: HostContext): boolean => runs(s(h), 'grafana', fromBundle(h))
+  const withGrafana = { when: grafana, whenReason: 'Grafana is not installed (prometheus.grafana false, or no image for it in the offline bundle)' }
   const rollout = (name: string) => (h: HostContext) => ({ resource: `deployment/${name}`, namespace: s(h).namespace, timeoutSeconds: s(h).waitTimeoutSeconds, ...kc(h) })
 
   return role('prometheus', [
-    task('Check the rendered monitoring manifests', configCheck, (h) => ({
-      what: 'monitoring manifests',
-      errors: [
-        ...bundleProblems(s(h), fromBundle(h)),
-        ...checkManifest(stack(h), 'prometheus stack'), ...(s(h).loadBalancers.length ? checkManifest(lbs(h), 'prometheus load balancers') : []),
-      ],
-    })),
+    task('Check the rendered monitoring manifests', configCheck, (h) => {
+      // Warnings once per run, here.
+      const p = s(h)
+      if (p.nodePorts.prometheus === p.nodePorts.grafana) h.warn('prometheus.nodePorts: Prometheus and Grafana share one port')
+      for (const k of ['grafana', 'kubeStateMetrics'] as const) {
+        if (p[k] === undefined && !runs(p, k, fromBundle(h))) h.warn(`prometheus: ${TITLES[k]} is not installed: ${NO_IMAGE(k)}; set prometheus.images.${k} to one your nodes can pull, or prometheus.${k}: false to say so`)
+      }
+      return {
+        what: 'monitoring manifests',
+        errors: [
+          ...bundleProblems(p, fromBundle(h)),
+          ...checkManifest(stack(h), 'prometheus stack'), ...(p.loadBalancers.length ? checkManifest(lbs(h), 'prometheus load balancers') : []),
+        ],
+      }
+    }),
     task('Create the monitoring namespace', kubectl, (h) => ({ manifest: renderNamespace(s(h).namespace), ...kc(h) }), { tags: ['prometheus-stack', 'grafana'] }),
     task('Store the Grafana admin credentials in a Secret', kubectl, (h) => ({
       manifest: renderGrafanaSecret(s(h).namespace, s(h).grafanaAdminUser, password(h)), ...kc(h),
@@ -168,7 +183,7 @@ export function prometheus(params: Partial<PrometheusParams> = {}): Role {
     task('Wait for the Prometheus rollout', kubectlWait, rollout('prometheus-server'), waitOpts),
     task('Wait for the Alertmanager rollout', kubectlWait, rollout('alertmanager'), waitOpts),
     task('Wait for the Grafana rollout', kubectlWait, rollout('grafana'), {
-      ...waitOpts, when: (h: HostContext) => s(h).wait && s(h).grafana, whenReason: 'prometheus.wait or prometheus.grafana is false',
+      ...waitOpts, when: (h: HostContext) => s(h).wait && grafana(h), whenReason: 'prometheus.wait is false, or Grafana is not installed',
     }),
   ], { tags: ['kubernetes', 'monitoring'], vars: { key: 'prometheus', schema: prometheusVarsSchema, ansibleNames: { grafana_admin_password: 'grafanaAdminPassword', grafana_admin_user: 'grafanaAdminUser', prometheus_retention: 'retention' } } })
 }

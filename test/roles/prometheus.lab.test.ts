@@ -17,7 +17,7 @@ import type { Inventory } from '../../lib/inventory/types.ts'
 import { assertLabAddress } from '../../lib/lab/index.ts'
 import { generatedSecret } from '../../lib/secrets.ts'
 import { prometheusPlay } from '../../playbooks/install-prometheus.ts'
-import { prometheus, type PrometheusParams } from '../../roles/prometheus/index.ts'
+import { IMAGES, prometheus, type PrometheusParams } from '../../roles/prometheus/index.ts'
 import { addonInventory, appliedObjects, cleanStandin, prepareStandin } from '../k8s/lab.ts'
 import { labConnect } from '../lab/connect.ts'
 import { testLab } from '../lab/harness.ts'
@@ -28,8 +28,12 @@ let conn: Connection
 let stateDir: string
 const savedStateDir = process.env.KUBEPLAY_STATE_DIR
 
+// The inventory's kubernetes.packageSource is the default 'artifacts', whose bundle has no Grafana:
+// an image of the user's is named, as a user of the bundle would, so that Grafana's part runs.
+const GRAFANA = { images: { grafana: IMAGES.grafana, kubeStateMetrics: IMAGES.kubeStateMetrics } }
+
 async function run(params?: Partial<PrometheusParams>, o: { checkMode?: boolean; tags?: string[] } = {}): Promise<RunResult> {
-  const p = params ? { ...prometheusPlay, items: [prometheus(params)] } : prometheusPlay
+  const p = { ...prometheusPlay, items: [prometheus({ ...GRAFANA, ...params })] }
   return runPlaybook(playbook('install-prometheus', [p]), { inventory: inv, connector: connectorFor(inv, { hostKeyPolicy: 'strict' }), ...o })
 }
 const statuses = (r: RunResult, status: string): string[] => r.results.filter((x) => x.status === status).map((x) => `${x.task}: ${x.reason}`)

@@ -8,7 +8,7 @@ import { flatten, play, type Task } from '../../lib/engine/task.ts'
 import { imageRefs, RELEASES } from '../../lib/bundle/pins.ts'
 import { object, optional, validate } from '../../lib/inventory/validate.ts'
 import { objectId, parseObjects } from '../../lib/k8s/objects.ts'
-import { bundleProblems, checkManifest, IMAGES, prometheus, prometheusDefaults, prometheusVarsSchema, renderGrafanaSecret, renderLoadBalancers, renderMonitoringStack } from '../../roles/prometheus/index.ts'
+import { bundleProblems, checkManifest, IMAGES, runs, prometheus, prometheusDefaults, prometheusVarsSchema, renderGrafanaSecret, renderLoadBalancers, renderMonitoringStack } from '../../roles/prometheus/index.ts'
 
 /** Golden files: UPDATE_GOLDEN=1 rewrites them (review the diff before committing). */
 function golden(name: string, actual: string): void {
@@ -120,8 +120,10 @@ test('the offline bundle: its Prometheus, Alertmanager and node-exporter are the
     const refs = imageRefs(pins)
     assert.equal([refs.prometheus, refs.alertmanager, refs.nodeExporter], [IMAGES.prometheus, IMAGES.alertmanager, IMAGES.nodeExporter], pins.kubernetes)
   }
-  assert.equal(bundleProblems(prometheusDefaults, false), [], 'with a registry, anything goes')
-  assert.equal(bundleProblems(prometheusDefaults, true).map((e) => e.message), [
+  assert.equal(bundleProblems({ ...prometheusDefaults, grafana: true, kubeStateMetrics: true }, false), [], 'with a registry, anything goes')
+  assert.equal(bundleProblems(prometheusDefaults, true), [], 'unset: not installed (with a warning), no error')
+  assert.equal([runs(prometheusDefaults, 'grafana', false), runs(prometheusDefaults, 'grafana', true), runs({ ...prometheusDefaults, images: { grafana: 'mirror.local/grafana:11.2.2' } }, 'grafana', true)], [true, false, true])
+  assert.equal(bundleProblems({ ...prometheusDefaults, grafana: true, kubeStateMetrics: true }, true).map((e) => e.message), [
     "vars: prometheus.grafana: expected false, or prometheus.images.grafana set to an image your nodes can pull: the offline bundle (kubernetes.packageSource 'artifacts') has no Grafana image, found true",
     "vars: prometheus.kubeStateMetrics: expected false, or prometheus.images.kubeStateMetrics set to an image your nodes can pull: the offline bundle (kubernetes.packageSource 'artifacts') has no kube-state-metrics image, found true",
   ])
