@@ -15,7 +15,7 @@
  * reused in seconds afterwards); that test runs last in its lab phase and waits for them itself.
  * KUBEPLAY_NO_PREBUILD=1 leaves the building to the test itself.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
@@ -66,15 +66,26 @@ function count(file: string, ok: number, bad: number, output: string): void {
   failures.push([file, `failed tests (${names.length}):`, ...names.map((n) => `  ${n}`), '', 'first failure:', ...firstBlock, '', '…last lines:', ...lines.slice(-25), `(whole output: ${log})`].join('\n'))
 }
 
+/** Test files running now: on SIGINT/SIGTERM they are stopped first, so each tears down its own lab. */
+const running = new Set<ChildProcess>()
+
+/** SIGTERM to every running test file, by pid; resolves when all have exited (their labs down) or after 3 min. */
+function stopRunning(): Promise<void> {
+  const waits = [...running].map((c) => new Promise<void>((r) => { c.once('close', () => r()); c.kill('SIGTERM') }))
+  return Promise.race([Promise.all(waits).then(() => {}), new Promise<void>((r) => setTimeout(r, 180_000).unref())])
+}
+
 /** Runs one uvu file in its own process; counts from uvu's Total/Passed lines (a crash counts as one failure). */
 function runFile(file: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
   const t0 = Date.now()
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    running.add(child)
     let output = ''
     child.stdout.on('data', (b) => { output += b })
     child.stderr.on('data', (b) => { output += b })
     child.on('close', (code) => {
+      running.delete(child)
       const total = Number(/Total:\s+(\d+)/.exec(output)?.[1] ?? NaN)
       const ok = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? NaN)
       const skipped = Number(/Skipped:\s+(\d+)/.exec(output)?.[1] ?? 0)
@@ -155,7 +166,7 @@ async function main(): Promise<void> {
       const stop = (): void => {
         if (stopping) return
         stopping = true
-        void labDown({ name }).finally(() => process.exit(130))
+        void stopRunning().then(() => labDown({ name })).finally(() => process.exit(130))
       }
       process.on('SIGINT', stop)
       process.on('SIGTERM', stop)

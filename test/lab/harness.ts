@@ -17,8 +17,7 @@ export interface TestLabOptions {
 }
 
 let own: Promise<LabInfo> | null = null
-let ownName: string | null = null
-let downDone = false
+let releaseOwn: (() => Promise<void>) | null = null
 
 export async function testLab(opts: TestLabOptions = {}): Promise<LabInfo> {
   const shared = process.env.KUBEPLAY_TEST_LAB
@@ -27,38 +26,49 @@ export async function testLab(opts: TestLabOptions = {}): Promise<LabInfo> {
     if (info) return info
   }
   if (!own) {
-    ownName = `t${process.pid}`
-    registerTeardown(ownName)
-    own = labUp({ name: ownName, hosts: opts.hosts ?? 2, distro: opts.distro ?? 'debian12', layout: opts.layout ?? 'flat' })
+    const name = `t${process.pid}`
+    releaseOwn = ownLabTeardown(name, () => own)
+    process.once('beforeExit', () => { void releaseTestLab() })
+    own = labUp({ name, hosts: opts.hosts ?? 2, distro: opts.distro ?? 'debian12', layout: opts.layout ?? 'flat' })
   }
   return own
 }
 
 /** Tears down this process's own lab now (no-op for a shared lab). */
 export async function releaseTestLab(): Promise<void> {
-  if (!ownName || downDone) return
-  downDone = true
-  await own?.catch(() => {})
-  await labDown({ name: ownName })
+  await releaseOwn?.()
 }
 
-function registerTeardown(name: string): void {
-  process.once('beforeExit', () => { void releaseTestLab() })
+/**
+ * A lab this test process brings up itself: torn down on SIGINT/SIGTERM (then exit 130) and, as a
+ * last resort, synchronously at exit; the returned function tears it down when the test is done
+ * (once, whichever comes first). `starting` is awaited first, so a lab still booting is not left
+ * half up.
+ */
+export function ownLabTeardown(name: string, starting?: () => Promise<unknown> | null): () => Promise<void> {
+  let done = false
+  const release = async (): Promise<void> => {
+    if (done) return
+    done = true
+    await starting?.()?.catch(() => {})
+    await labDown({ name })
+  }
   // `on`, not `once`: a second signal during teardown must not kill us half-way.
   let signalled = false
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       if (signalled) return
       signalled = true
-      void releaseTestLab().finally(() => process.exit(130))
+      void release().finally(() => process.exit(130))
     })
   }
   // process.exit() skips beforeExit: tear down synchronously through the CLI.
   process.once('exit', () => {
-    if (downDone) return
+    if (done) return
     const cli = fileURLToPath(new URL('../../lib/lab/cli.ts', import.meta.url))
     try { execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), cli, 'down', '--name', name], { stdio: 'inherit' }) } catch { /* reported by the CLI */ }
   })
+  return release
 }
 
 /**

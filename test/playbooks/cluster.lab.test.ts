@@ -57,7 +57,7 @@ import { upgradePlaybook } from '../../playbooks/upgrade.ts'
 import { addNodePlaybook } from '../../playbooks/add-node.ts'
 import { etcdctlInContainer, parseMemberList } from '../../roles/kubernetes/etcd.ts'
 import { labConnect } from '../lab/connect.ts'
-import { CLUSTER_VERSIONS, clusterDistro } from '../lab/harness.ts'
+import { CLUSTER_VERSIONS, clusterDistro, ownLabTeardown } from '../lab/harness.ts'
 
 /** The seeds' versions: the cluster is built at FROM, lives its day-2 there, then is upgraded to TO. */
 const [FROM, TO] = CLUSTER_VERSIONS
@@ -163,6 +163,8 @@ spec:
 if (skip) {
   test(`real cluster: skipped`, () => { console.log(`  skipped: ${skip}`) })
 } else {
+  // Interrupted (the runner's SIGTERM, Ctrl-C), the lab goes down too, by pid.
+  const releaseLab = ownLabTeardown(name)
   test.before(async () => {
     // TO is needed only for the upgrade, much later (npm test may still be building it meanwhile).
     const b = await buildBundle({ kubernetes: FROM, log })
@@ -174,7 +176,7 @@ if (skip) {
   })
   test.after(async () => {
     await master?.close().catch(() => {})
-    await labDown({ name })
+    await releaseLab()
     rmSync(state, { recursive: true, force: true })
   })
 
