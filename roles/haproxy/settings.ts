@@ -63,7 +63,11 @@ export interface HaproxyParams {
   readonly apiPort: number
   /** kube-apiserver's port on the masters. @default 6443 */
   readonly apiServerPort: number
-  /** 'tcp': a connect check; 'https': `GET /healthz` over TLS (needs anonymous /healthz, kubeadm's default). @default 'tcp' */
+  /**
+   * 'https': `GET /readyz` over TLS (anonymous, kubeadm's default RBAC), so an API server that
+   * listens but has not synced its caches yet (it would answer Forbidden) gets no traffic;
+   * 'tcp': a connect check only. @default 'https'
+   */
   readonly apiHealthCheck: 'tcp' | 'https'
   /** HAProxy balance algorithm of every backend; HAProxy itself validates the name. @default 'roundrobin' */
   readonly balance: string
@@ -85,7 +89,7 @@ export const haproxyDefaults: HaproxyParams = {
   workersGroup: 'workers',
   apiPort: 6443,
   apiServerPort: 6443,
-  apiHealthCheck: 'tcp',
+  apiHealthCheck: 'https',
   balance: 'roundrobin',
   statsPort: 8404,
   statsUri: '/stats',

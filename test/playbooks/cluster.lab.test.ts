@@ -322,7 +322,7 @@ if (skip) {
   })
 
   test('metrics-server (seed 004): site installed it from the bundle; `kubectl top nodes` answers for all 6 nodes, `kubectl top pods` too', async () => {
-    assert.is((await kubectl('get apiservice v1beta1.metrics.k8s.io -o jsonpath={.status.conditions[?(@.type=="Available")].status}')).trim(), 'True', 'site waited for the metrics API')
+    assert.is((await kubectl(`get apiservice v1beta1.metrics.k8s.io -o 'jsonpath={.status.conditions[?(@.type=="Available")].status}'`)).trim(), 'True', 'site waited for the metrics API')
     // The first scrape fills the node metrics within a resolution or two (15 s).
     let top = ''
     let err = ''

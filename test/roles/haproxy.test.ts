@@ -70,10 +70,13 @@ frontend kube-apiserver
 
 backend kube-apiserver
     balance roundrobin
-    option tcp-check
-    server m1 10.110.190.22:6443 check
-    server m2 10.110.190.23:6443 check
-    server m3 10.110.190.24:6443 check
+    option httpchk
+    http-check connect ssl
+    http-check send meth GET uri /readyz
+    http-check expect status 200
+    server m1 10.110.190.22:6443 check verify none
+    server m2 10.110.190.23:6443 check verify none
+    server m3 10.110.190.24:6443 check verify none
 
 frontend ingress-http
     bind *:80
@@ -102,15 +105,14 @@ test('seed 001 defaults: API 6443 round robin over 3 masters, stats 8404, ingres
   assert.fixture(renderHaproxyConfig(model()), GOLDEN)
 })
 
-test('https health checks GET /healthz over TLS without verifying the cluster CA', () => {
-  const cfg = renderHaproxyConfig(model({ apiHealthCheck: 'https' }))
+test('health checks: GET /readyz over TLS by default (not the cluster CA); tcp: a connect check, as seed 001', () => {
+  assert.ok(renderHaproxyConfig(model()).includes('    http-check send meth GET uri /readyz\n'))
+  const cfg = renderHaproxyConfig(model({ apiHealthCheck: 'tcp' }))
   assert.ok(cfg.includes(`backend kube-apiserver
     balance roundrobin
-    option httpchk
-    http-check connect ssl
-    http-check send meth GET uri /healthz
-    http-check expect status 200
-    server m1 10.110.190.22:6443 check verify none
+    option tcp-check
+    server m1 10.110.190.22:6443 check
+    server m2 10.110.190.23:6443 check
 `), cfg)
 })
 
@@ -125,7 +127,7 @@ test('vars set one nested key without restating the others; params override vars
 test('ingress disabled: no ingress frontends, and no workers group needed', () => {
   const cfg = renderHaproxyConfig(model({ ingress: { enabled: false }, workersGroup: 'nosuch' }))
   assert.not.ok(cfg.includes('ingress'))
-  assert.ok(cfg.trimEnd().endsWith('server m3 10.110.190.24:6443 check'))
+  assert.ok(cfg.trimEnd().endsWith('server m3 10.110.190.24:6443 check verify none'))
 })
 
 test('IPv6 backends are bracketed', () => {
