@@ -24,12 +24,13 @@ import { formatVersion, packageVersion, parseKubeVersion, repoMinor, upgradeStep
 import { aptPackages } from '../lib/modules/apt-packages.ts'
 import { aptRepository } from '../lib/modules/apt-repository.ts'
 import { command } from '../lib/modules/command.ts'
+import { shell } from '../lib/modules/shell.ts'
 import { systemdService } from '../lib/modules/systemd-service.ts'
 import { artifactsPreflight, targetBundleDir, upgradeArtifactTasks } from '../roles/kubernetes/artifacts.ts'
 import { kubeconfigFile } from '../roles/kubernetes/kubeconfig.ts'
 import { installedKubeadm, kubernetesRepository } from '../roles/kubernetes/packages.ts'
 import { mergeKubernetesSettings, type KubernetesParams } from '../roles/kubernetes/settings.ts'
-import { assertion, controlPlaneVersion, kubeletVersion, nodeName, onFirstMaster, sameVersion } from '../roles/kubernetes/lifecycle.ts'
+import { assertion, controlPlaneVersion, kubeletVersion, nodeName, onFirstMaster, retryForbidden, sameVersion } from '../roles/kubernetes/lifecycle.ts'
 
 export interface UpgradeOptions {
   /** `1.32.0`; default: the `kubernetes_target` var (`-e kubernetes_target=1.32.0`). */
@@ -159,7 +160,7 @@ function uncordon(o: UpgradeOptions): Item {
   return task('Uncordon the node (from the first master)', onFirstMaster, (h) => ({
     masters: settingsOf(h, o).mastersGroup,
     label: 'uncordon {node}',
-    command: (node: string) => sh`kubectl --kubeconfig=/etc/kubernetes/admin.conf uncordon ${node}`,
+    command: (node: string) => retryForbidden(sh`kubectl --kubeconfig=/etc/kubernetes/admin.conf uncordon ${node}`),
     needed: async (x: HostContext) => (await cordoned(x, o)) || (x.checkMode && !sameVersion(await kubeletVersion(x), targetOf(x, o))),
     doneReason: 'node is schedulable',
   }), { tags: [...TAGS, 'uncordon'] })
@@ -173,7 +174,7 @@ function nodeUpgrade(o: UpgradeOptions, kind: 'apply' | 'node', controlPlane: bo
       when: async (h) => !sameVersion(await controlPlaneVersion(h), targetOf(h, o)),
       whenReason: 'kube-apiserver already runs the target version',
     })
-    : task('Upgrade the node (kubeadm upgrade node)', command, { argv: ['kubeadm', 'upgrade', 'node'] }, {
+    : task('Upgrade the node (kubeadm upgrade node)', shell, { cmd: retryForbidden(sh`kubeadm upgrade node`) }, {
       tags: [...TAGS, 'kubeadm'], timeoutMs: 30 * 60_000, notify: [restart],
       // A worker has no versioned file kubeadm rewrites: it is done when its kubelet runs the target and it is back in service.
       when: async (h) => controlPlane ? !sameVersion(await controlPlaneVersion(h), targetOf(h, o))

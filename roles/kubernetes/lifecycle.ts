@@ -25,6 +25,16 @@ export function kubeadmReset(criSocket: string): ShellCommand {
   return sh`kubeadm reset -f --cri-socket ${criSocket} && rm -rf /etc/cni/net.d/* /var/lib/cni /run/flannel /var/lib/etcd /root/.kube/config /etc/kubernetes/kubeadm-config.yaml /etc/kubeplay/manifests && for l in cni0 flannel.1; do if ip link show "$l" >/dev/null 2>&1; then ip link delete "$l"; fi; done; if command -v crictl >/dev/null 2>&1; then i=0; until crictl --runtime-endpoint ${criSocket} info >/dev/null 2>&1; do i=$((i + 1)); if [ "$i" -ge 60 ]; then echo "the container runtime at "${criSocket}" did not answer for 60 s after the reset" >&2; exit 1; fi; sleep 1; done; fi`
 }
 
+/**
+ * `cmd`, asked again every 10 s (up to 12 times) while the API answers "is forbidden": right after
+ * the control plane's API servers restart, one may serve before its authorizer's caches are synced
+ * and refuse what RBAC allows (seen twice on the lab cluster during the upgrade: the first worker's
+ * `kubeadm upgrade node` and uncordon). Any other failure is final at once; output is kept.
+ */
+export function retryForbidden(cmd: ShellCommand): ShellCommand {
+  return sh`i=0; while :; do if out=$({ ${cmd}; } 2>&1); then printf '%s\n' "$out"; exit 0; else rc=$?; fi; i=$((i + 1)); case $out in *'is forbidden'*) if [ "$i" -lt 12 ]; then sleep 10; continue; fi;; esac; printf '%s\n' "$out" >&2; exit $rc; done`
+}
+
 /** Exit 0 when kubeadm left anything on the node (kubeconfigs, certificates, static pods, etcd data). */
 export const KUBEADM_LEFTOVERS = sh`for f in /etc/kubernetes/kubelet.conf /etc/kubernetes/bootstrap-kubelet.conf /etc/kubernetes/admin.conf /etc/kubernetes/pki/ca.crt /var/lib/etcd/member /etc/kubernetes/manifests/*.yaml; do [ -e "$f" ] && exit 0; done; exit 1`
 
