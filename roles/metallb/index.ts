@@ -6,9 +6,9 @@
  * pod and service CIDRs). Every task reads the cluster, never an earlier task's output, so
  * `--tags metallb-pools` alone works on a converged cluster.
  */
-import { kubernetesDefaults, mergeKubernetesSettings, type KubernetesParams } from '../kubernetes/settings.ts'
-import { settingsBundleFile, settingsBundleImage } from '../kubernetes/artifacts.ts'
-import { containerdImage } from '../../lib/modules/containerd-image.ts'
+import { kubernetesDefaults } from '../kubernetes/settings.ts'
+import { addonFromBundle, addonImages, addonKube } from '../kubernetes/addon.ts'
+import { settingsBundleFile } from '../kubernetes/artifacts.ts'
 import { upload } from '../../lib/modules/upload.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
@@ -102,8 +102,6 @@ export function clusterNetwork(inventory: Inventory, vars: Readonly<Vars>, nodeN
 
 /** The bundle's copy of the manifest (its sha256 is checked against METALLB_NATIVE's by the builder). */
 const BUNDLE_MANIFEST = 'manifests/metallb-native.yaml'
-const kube = (h: HostContext): KubernetesParams => mergeKubernetesSettings(h.vars.kubernetes, {})
-const fromBundle = (h: HostContext): boolean => kube(h).packageSource === 'artifacts'
 
 /**
  * MetalLB's images on a node, from the offline bundle (kubernetes.packageSource 'artifacts'; with
@@ -111,11 +109,10 @@ const fromBundle = (h: HostContext): boolean => kube(h).packageSource === 'artif
  * controller may be scheduled on any worker.
  */
 export function metallbImages(): Role {
-  const opts = { tags: ['metallb-install', 'images'], when: fromBundle, whenReason: "kubernetes.packageSource is not 'artifacts' (the kubelet pulls them)" }
-  return role('metallb-images', [
-    task('Import the MetalLB controller image', containerdImage, (h) => settingsBundleImage(kube(h), 'metallbController'), opts),
-    task('Import the MetalLB speaker image', containerdImage, (h) => settingsBundleImage(kube(h), 'metallbSpeaker'), opts),
-  ], { tags: ['kubernetes', 'metallb'] })
+  return addonImages('metallb-images', [
+    ['Import the MetalLB controller image', 'metallbController'],
+    ['Import the MetalLB speaker image', 'metallbSpeaker'],
+  ], { roleTags: ['kubernetes', 'metallb'], taskTags: ['metallb-install'] })
 }
 
 export function metallb(params: Partial<MetallbParams> = {}): Role {
@@ -133,10 +130,10 @@ export function metallb(params: Partial<MetallbParams> = {}): Role {
       }
     }, { tags: ['metallb-install', 'metallb-pools'] }),
     fetchManifest(METALLB_NATIVE, (h) => ({ url: s(h).manifestUrl, sha256: s(h).manifestSha256 }),
-      { ...install, when: (h) => !fromBundle(h), whenReason: "the manifest comes from the bundle (kubernetes.packageSource 'artifacts')" }),
+      { ...install, when: (h) => !addonFromBundle(h), whenReason: "the manifest comes from the bundle (kubernetes.packageSource 'artifacts')" }),
     task(`Upload ${METALLB_NATIVE.name} ${METALLB_NATIVE.version} from the bundle`, upload, (h) => ({
-      ...settingsBundleFile(kube(h), BUNDLE_MANIFEST), path: manifestPath(METALLB_NATIVE), mode: '0644', owner: 'root', group: 'root',
-    }), { ...install, when: fromBundle, whenReason: "kubernetes.packageSource is not 'artifacts'" }),
+      ...settingsBundleFile(addonKube(h), BUNDLE_MANIFEST), path: manifestPath(METALLB_NATIVE), mode: '0644', owner: 'root', group: 'root',
+    }), { ...install, when: addonFromBundle, whenReason: "kubernetes.packageSource is not 'artifacts'" }),
     applyManifest(METALLB_NATIVE, (h) => ({ kubeconfig: s(h).kubeconfig }), install),
     task('Wait for the MetalLB controller to be available', kubectlWait, (h) => ({
       resource: 'deployment/controller', for: 'condition=Available', namespace: s(h).namespace,

@@ -15,11 +15,10 @@ import { settings } from '../../lib/engine/vars.ts'
 import { applyManifest, fetchManifest, manifestPath, METRICS_SERVER } from '../../lib/k8s/manifests.ts'
 import { parseObjects, toYaml, type K8sObject } from '../../lib/k8s/objects.ts'
 import { array, boolean, int, object, optional, refine, string, type Schema } from '../../lib/inventory/validate.ts'
-import { containerdImage } from '../../lib/modules/containerd-image.ts'
 import { ADMIN_KUBECONFIG, kubectlWait } from '../../lib/modules/kubectl.ts'
 import { upload } from '../../lib/modules/upload.ts'
-import { settingsBundleFile, settingsBundleImage } from '../kubernetes/artifacts.ts'
-import { mergeKubernetesSettings, type KubernetesParams } from '../kubernetes/settings.ts'
+import { addonFromBundle, addonImages, addonKube } from '../kubernetes/addon.ts'
+import { settingsBundleFile } from '../kubernetes/artifacts.ts'
 
 export interface MetricsServerParams {
   /** Pass `--kubelet-insecure-tls` (kubeadm's kubelets serve self-signed certificates). @default true */
@@ -60,8 +59,6 @@ const BUNDLE_MANIFEST = 'manifests/metrics-server.yaml'
 export const METRICS_SERVER_NAMESPACE = 'kube-system'
 export const METRICS_API = 'apiservice/v1beta1.metrics.k8s.io'
 
-const kube = (h: HostContext): KubernetesParams => mergeKubernetesSettings(h.vars.kubernetes, {})
-const fromBundle = (h: HostContext): boolean => kube(h).packageSource === 'artifacts'
 
 /**
  * Pure: the manifest with the metrics-server container's arguments adjusted (`--kubelet-insecure-tls`
@@ -94,26 +91,22 @@ export function metricsServerArgs(text: string, p: Pick<MetricsServerParams, 'ku
  * scheduled on any node that takes workloads.
  */
 export function metricsServerImages(): Role {
-  return role('metrics-server-images', [
-    task('Import the metrics-server image', containerdImage, (h) => settingsBundleImage(kube(h), 'metricsServer'), {
-      tags: ['images'], when: fromBundle, whenReason: "kubernetes.packageSource is not 'artifacts' (the kubelet pulls it)",
-    }),
-  ], { tags: ['kubernetes', 'metrics-server'] })
+  return addonImages('metrics-server-images', [['Import the metrics-server image', 'metricsServer']], { roleTags: ['kubernetes', 'metrics-server'] })
 }
 
 export function metricsServer(params: Partial<MetricsServerParams> = {}): Role {
   const s = (h: HostContext): MetricsServerParams => settings(h, 'metricsServer', metricsServerDefaults, params)
   const kc = (h: HostContext) => ({ kubeconfig: s(h).kubeconfig })
   const source = {
-    when: (h: HostContext) => fromBundle(h) || s(h).manifestSha256 !== undefined,
+    when: (h: HostContext) => addonFromBundle(h) || s(h).manifestSha256 !== undefined,
     whenReason: `metricsServer.manifestSha256 is not set: kubeplay ships no digest for ${METRICS_SERVER.url} (review it, then sha256sum it) and kubernetes.packageSource is not 'artifacts'`,
   }
   return role('metrics-server', [
     task(`Upload ${METRICS_SERVER.name} ${METRICS_SERVER.version} from the bundle`, upload, (h) => ({
-      ...settingsBundleFile(kube(h), BUNDLE_MANIFEST), path: manifestPath(METRICS_SERVER), mode: '0644', owner: 'root', group: 'root',
-    }), { when: fromBundle, whenReason: "kubernetes.packageSource is not 'artifacts'" }),
+      ...settingsBundleFile(addonKube(h), BUNDLE_MANIFEST), path: manifestPath(METRICS_SERVER), mode: '0644', owner: 'root', group: 'root',
+    }), { when: addonFromBundle, whenReason: "kubernetes.packageSource is not 'artifacts'" }),
     fetchManifest(METRICS_SERVER, (h) => ({ url: s(h).manifestUrl, sha256: s(h).manifestSha256 }), {
-      when: (h) => !fromBundle(h) && s(h).manifestSha256 !== undefined,
+      when: (h) => !addonFromBundle(h) && s(h).manifestSha256 !== undefined,
       whenReason: "the manifest comes from the bundle (kubernetes.packageSource 'artifacts'), or metricsServer.manifestSha256 is not set",
     }),
     applyManifest(METRICS_SERVER, (h) => ({ ...kc(h), transform: (text) => metricsServerArgs(text, s(h)) }), source),

@@ -15,9 +15,7 @@ import { array, boolean, enumOf, int, object, optional, refine, secretWord, stri
 import { ADMIN_KUBECONFIG, kubectl, kubectlWait } from '../../lib/modules/kubectl.ts'
 import { generatedSecret } from '../../lib/secrets.ts'
 import { ConfigError } from '../../lib/errors.ts'
-import { containerdImage } from '../../lib/modules/containerd-image.ts'
-import { settingsBundleImage } from '../kubernetes/artifacts.ts'
-import { mergeKubernetesSettings, type KubernetesParams } from '../kubernetes/settings.ts'
+import { addonFromBundle, addonImages } from '../kubernetes/addon.ts'
 import { checkManifest, IMAGES, renderGrafanaSecret, renderLoadBalancers, renderMonitoringStack, renderNamespace, type LoadBalanced, type MonitoringImages } from './render.ts'
 
 export { IMAGES, LOAD_BALANCERS, renderMonitoringStack, renderGrafanaSecret, renderLoadBalancers, renderNamespace, checkManifest } from './render.ts'
@@ -103,8 +101,6 @@ export const prometheusVarsSchema: Schema<unknown> = object({
   kubeconfig: optional(refine(string(), 'an absolute path', (p) => p.startsWith('/'))),
 }, { strict: true })
 
-const kube = (h: HostContext): KubernetesParams => mergeKubernetesSettings(h.vars.kubernetes, {})
-const fromBundle = (h: HostContext): boolean => kube(h).packageSource === 'artifacts'
 
 type Optional = 'grafana' | 'kubeStateMetrics'
 const TITLES: Record<Optional, string> = { grafana: 'Grafana', kubeStateMetrics: 'kube-state-metrics' }
@@ -131,12 +127,11 @@ export function bundleProblems(p: Pick<PrometheusParams, Optional | 'images'>, f
  * DaemonSet and Prometheus and Alertmanager may be scheduled on any worker.
  */
 export function prometheusImages(): Role {
-  const opts = { tags: ['images'], when: fromBundle, whenReason: "kubernetes.packageSource is not 'artifacts' (the kubelet pulls them)" }
-  return role('prometheus-images', [
-    task('Import the Prometheus image', containerdImage, (h) => settingsBundleImage(kube(h), 'prometheus'), opts),
-    task('Import the Alertmanager image', containerdImage, (h) => settingsBundleImage(kube(h), 'alertmanager'), opts),
-    task('Import the node-exporter image', containerdImage, (h) => settingsBundleImage(kube(h), 'nodeExporter'), opts),
-  ], { tags: ['kubernetes', 'monitoring', 'prometheus'] })
+  return addonImages('prometheus-images', [
+    ['Import the Prometheus image', 'prometheus'],
+    ['Import the Alertmanager image', 'alertmanager'],
+    ['Import the node-exporter image', 'nodeExporter'],
+  ], { roleTags: ['kubernetes', 'monitoring', 'prometheus'] })
 }
 
 export function prometheus(params: Partial<PrometheusParams> = {}): Role {
@@ -145,14 +140,14 @@ export function prometheus(params: Partial<PrometheusParams> = {}): Role {
     const p = s(h)
     return renderMonitoringStack({
       namespace: p.namespace, nodePorts: p.nodePorts, images: { ...IMAGES, ...p.images }, retention: p.retention, scrapeInterval: p.scrapeInterval,
-      grafana: runs(p, 'grafana', fromBundle(h)), kubeStateMetrics: runs(p, 'kubeStateMetrics', fromBundle(h)),
+      grafana: runs(p, 'grafana', addonFromBundle(h)), kubeStateMetrics: runs(p, 'kubeStateMetrics', addonFromBundle(h)),
     })
   }
   const lbs = (h: HostContext): string => renderLoadBalancers(s(h).namespace, s(h).loadBalancers, s(h).loadBalancerIPs)
   const password = (h: HostContext): Secret => s(h).grafanaAdminPassword ?? generatedSecret('grafana_admin_password')
   const kc = (h: HostContext) => ({ kubeconfig: s(h).kubeconfig })
   const waitOpts = { tags: ['prometheus-wait'], when: (h: HostContext) => s(h).wait, whenReason: 'prometheus.wait is false' }
-  const grafana = (h: HostContext): boolean => runs(s(h), 'grafana', fromBundle(h))
+  const grafana = (h: HostContext): boolean => runs(s(h), 'grafana', addonFromBundle(h))
   const withGrafana = { when: grafana, whenReason: 'Grafana is not installed (prometheus.grafana false, or no image for it in the offline bundle)' }
   const rollout = (name: string) => (h: HostContext) => ({ resource: `deployment/${name}`, namespace: s(h).namespace, timeoutSeconds: s(h).waitTimeoutSeconds, ...kc(h) })
 
@@ -162,12 +157,12 @@ export function prometheus(params: Partial<PrometheusParams> = {}): Role {
       const p = s(h)
       if (p.nodePorts.prometheus === p.nodePorts.grafana) h.warn('prometheus.nodePorts: Prometheus and Grafana share one port')
       for (const k of ['grafana', 'kubeStateMetrics'] as const) {
-        if (p[k] === undefined && !runs(p, k, fromBundle(h))) h.warn(`prometheus: ${TITLES[k]} is not installed: ${NO_IMAGE(k)}; set prometheus.images.${k} to one your nodes can pull, or prometheus.${k}: false to say so`)
+        if (p[k] === undefined && !runs(p, k, addonFromBundle(h))) h.warn(`prometheus: ${TITLES[k]} is not installed: ${NO_IMAGE(k)}; set prometheus.images.${k} to one your nodes can pull, or prometheus.${k}: false to say so`)
       }
       return {
         what: 'monitoring manifests',
         errors: [
-          ...bundleProblems(p, fromBundle(h)),
+          ...bundleProblems(p, addonFromBundle(h)),
           ...checkManifest(stack(h), 'prometheus stack'), ...(p.loadBalancers.length ? checkManifest(lbs(h), 'prometheus load balancers') : []),
         ],
       }
