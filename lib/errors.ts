@@ -2,7 +2,7 @@
  * The few error classes kubeplay throws. Each message names the host, file or key, what was expected
  * and what was found; secrets are masked before they reach a message.
  */
-import { mask } from './connection/quote.ts'
+import { mask } from './secret.ts'
 
 export class KubeplayError extends Error {
   override name = 'KubeplayError'

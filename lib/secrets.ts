@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { Secret } from './connection/quote.ts'
+import { Secret } from './secret.ts'
 import { ConfigError } from './errors.ts'
 
 /** `$NAME`; a missing or empty variable is a ConfigError unless `fallback` is given. */

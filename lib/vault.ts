@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto'
 import { resolve } from 'node:path'
 import { accessSync, constants, readFileSync } from 'node:fs'
-import { Secret } from './connection/quote.ts'
+import { Secret } from './secret.ts'
 import { ConfigError } from './errors.ts'
 
 export const VAULT_PREFIX = '$ANSIBLE_VAULT;'

@@ -9,7 +9,7 @@
  * block is erased first, so the run collapses to its recap. Every line is masked once more on the
  * way out: the engine masks results, but a message from anywhere must not leak a Secret either.
  */
-import { mask } from '../connection/quote.ts'
+import { mask } from '../secret.ts'
 import { unifiedDiff } from '../engine/diff.ts'
 import type { Reporter, RunResult, TaskResult } from '../engine/results.ts'
 import { paintDiffLine, paintWith, useColor, type Colour, type Paint } from './colour.ts'

@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative } from 'node:path'
-import { Secret } from '../connection/quote.ts'
+import { Secret } from '../secret.ts'
 import { ConfigError } from '../errors.ts'
 import type { Item, Playbook } from '../engine/task.ts'
 import type { RoleVars } from '../engine/task.ts'

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process'
 import { TimeoutError } from '../errors.ts'
 import { readFileVia, writeFileVia } from './commands.ts'
-import { reveal, type ShellCommand } from './quote.ts'
+import { type ShellCommand } from './quote.ts'
+import { reveal } from '../secret.ts'
 import type { Connection, ExecOptions, ExecResult, WriteOptions } from './types.ts'
 
 export interface LocalOptions {

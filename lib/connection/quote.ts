@@ -1,99 +1,11 @@
 /**
- * POSIX shell quoting and secret values. Every shell string kubeplay sends goes through `sh`,
- * which quotes each interpolated value for /bin/sh (dash): no bash-only `$'…'` syntax.
- * A `ShellCommand` carries two renderings: the real text (sent to the host) and a masked one
- * (for logs, errors, reports) in which every `Secret` reads `***`.
+ * POSIX shell quoting. Every shell string kubeplay sends goes through `sh`, which quotes each
+ * interpolated value for /bin/sh (dash): no bash-only `$'…'` syntax. A `ShellCommand` carries two
+ * renderings: the real text (sent to the host) and a masked one (for logs, errors, reports) in which
+ * every `Secret` (lib/secret.ts) reads `***`.
  */
 import { inspect } from 'node:util'
-
-const MASK = '***'
-
-/** Every secret value created in this process, longest first, so output can be scrubbed. */
-const known = new Set<string>()
-let sortedKnown: string[] = []
-
-/** A value that must never be printed: logs, diffs, errors and reports show `***`. */
-export class Secret {
-  readonly #value: string
-  constructor(value: string, readonly label = 'secret') {
-    this.#value = value
-    if (value.length > 0 && !known.has(value)) {
-      known.add(value)
-      for (const f of derivedForms(value)) known.add(f)
-      sortedKnown = [...known].sort((a, b) => b.length - a.length)
-    }
-  }
-  /** The real value: only for the wire (a command, a file on the host, an auth handshake). */
-  reveal(): string { return this.#value }
-  toString(): string { return MASK }
-  toJSON(): string { return MASK }
-  [inspect.custom](): string { return `Secret(${MASK})` }
-}
-
-/**
- * Pure: the forms a secret takes once something transforms it, so that masking holds by
- * construction rather than case by case: JSON-escaped (JavaScript's; Go's, which also escapes
- * `<>&`; each with everything beyond ASCII as `\\uXXXX`, as Python's json.dumps writes it), inside
- * shell single quotes (`'\\''`), YAML single-quoted (`''`), HTML-escaped (Handlebars' `{{…}}`),
- * URL-encoded, base64 and base64url of the value with and without a trailing newline (a Kubernetes
- * Secret's `data`, a kubeconfig's `*-data`), and each line of key material in a multi-line value (a
- * PEM key indented into YAML: lines of 16+ characters without blanks). Forms shorter than 6
- * characters are left out: they would mask ordinary words.
- */
-export function derivedForms(value: string): string[] {
-  const json = JSON.stringify(value).slice(1, -1)
-  const goJson = json.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
-  const ascii = (j: string): string => j.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-  const html = value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-    .replace(/'/g, '&#x27;').replace(/`/g, '&#x60;').replace(/=/g, '&#x3D;')
-  const forms = [
-    json, goJson, ascii(json), ascii(goJson), value.replace(/'/g, `'\\''`), value.replace(/'/g, "''"), html, html.replace(/&#x27;/g, '&#39;'),
-    encodeURIComponent(value),
-    ...[value, `${value}\n`].flatMap((v) => {
-      const b64 = Buffer.from(v, 'utf8').toString('base64')
-      return [b64, b64.replace(/=+$/, ''), Buffer.from(v, 'utf8').toString('base64url')]
-    }),
-    // Lines of key material (a PEM body): no blanks inside, long enough not to be ordinary words.
-    ...(value.includes('\n') ? value.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 16 && !/\s/.test(l)) : []),
-  ]
-  return [...new Set(forms)].filter((f) => f !== value && f.length >= SHORT)
-}
-
-/** Marks a value as secret. */
-export function secret(value: string, label?: string): Secret {
-  return new Secret(value, label)
-}
-
-export function isSecret(v: unknown): v is Secret {
-  return v instanceof Secret
-}
-
-/** The real value of a string or a Secret. */
-export function reveal(v: string | Secret): string {
-  return v instanceof Secret ? v.reveal() : v
-}
-
-/** Below this length a secret is masked only where it stands as a whole word, not inside other words. */
-const SHORT = 6
-
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-
-/**
- * Replaces every known secret value in `text` by `***`. Applied to all output that leaves the engine.
- * Long secrets are replaced wherever they occur; short ones only as whole words, so a 3-character
- * secret does not garble every word that contains those letters.
- */
-export function mask(text: string): string {
-  if (sortedKnown.length === 0 || !text) return text
-  let out = text
-  for (const s of sortedKnown) {
-    if (!out.includes(s)) continue
-    out = s.length >= SHORT
-      ? out.split(s).join(MASK)
-      : out.replace(new RegExp(`(?<![A-Za-z0-9])${escapeRe(s)}(?![A-Za-z0-9])`, 'g'), MASK)
-  }
-  return out
-}
+import { MASK, Secret } from '../secret.ts'
 
 /** Quotes one word for POSIX sh: `it's` → `'it'\''s'`. Empty string → `''`. */
 export function quote(word: string): string {

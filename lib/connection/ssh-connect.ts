@@ -7,7 +7,7 @@ import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { NodeSSH, type Config } from 'node-ssh'
 import { ConfigError, ConnectError, type ConnectFailure } from '../errors.ts'
-import type { ResolvedConnection } from '../inventory/types.ts'
+import type { ResolvedConnection } from './types.ts'
 import {
   checkHostKey, entryMatches, fingerprint, hostLookupName, keyTypeOf, knownHostsLine, parseKnownHosts, parsePinnedKey,
   preferredHostKeyAlgorithms, type KnownHostEntry,

@@ -1,4 +1,5 @@
-import type { Secret, ShellCommand } from './quote.ts'
+import type { ShellCommand } from './quote.ts'
+import type { Secret } from '../secret.ts'
 
 export interface ExecOptions {
   /** Bytes fed to the command's standard input. */
@@ -44,4 +45,21 @@ export interface Connection {
   /** Atomic: temp file in the same directory, mode/owner, optional validate, rename. */
   writeFile(path: string, content: string | Buffer, opts?: WriteOptions): Promise<void>
   close(): Promise<void>
+}
+
+/** How to reach one host, resolved from the inventory (defaults, groups, host). */
+export interface ResolvedConnection {
+  readonly address: string
+  readonly port: number
+  readonly user: string
+  readonly keyFile?: string
+  readonly passphrase?: Secret
+  readonly password?: Secret
+  readonly agent?: string
+  readonly become: boolean
+  readonly becomePassword?: Secret
+  readonly jump?: string
+  readonly hostKey?: string
+  readonly knownHosts?: string
+  readonly connection: 'ssh' | 'local'
 }

@@ -3,7 +3,8 @@
  * cleared after every apply, and memoised cross-host values. HostContext views are built from it.
  */
 import { run as runOrThrow } from '../connection/commands.ts'
-import { mask, type ShellCommand } from '../connection/quote.ts'
+import { type ShellCommand } from '../connection/quote.ts'
+import { mask } from '../secret.ts'
 import type { Connection, ExecOptions, WriteOptions } from '../connection/types.ts'
 import { ModuleError } from '../errors.ts'
 import type { Inventory, InventoryHost, Vars } from '../inventory/types.ts'

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { mask } from '../connection/quote.ts'
+import { mask } from '../secret.ts'
 import type { Reporter, RunResult } from './results.ts'
 
 /** JSON with every string masked before it is escaped (a secret in argv, a message, a diff line). */

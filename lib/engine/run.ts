@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import PQueue from 'p-queue'
-import { mask } from '../connection/quote.ts'
+import { mask } from '../secret.ts'
 import type { Connection } from '../connection/types.ts'
 import { ConfigError, ConfigErrors, ConnectError, TimeoutError } from '../errors.ts'
 import { selectHosts } from '../inventory/pattern.ts'

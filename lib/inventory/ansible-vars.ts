@@ -5,7 +5,7 @@
  * `ansible_user: ubuntu` keeps working. Pure.
  */
 import { ConfigError } from '../errors.ts'
-import { Secret } from '../connection/quote.ts'
+import { Secret } from '../secret.ts'
 import type { ConnectionSpec, Vars } from './types.ts'
 import { isAddress, isPort } from './net.ts'
 import { describe, editDistance } from './validate.ts'

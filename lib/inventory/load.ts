@@ -14,6 +14,7 @@ import { jinjaProblems, loadAllVars, parseJson, wrapSecretVars, type VarsLoadOpt
 import { resolveInventory, type ResolveOptions } from './resolve.ts'
 import { describe, joinKey, validate } from './validate.ts'
 import { decryptInline } from '../vault.ts'
+import { labInventoryFile } from './lab-name.ts'
 
 export interface LoadOptions extends VarsLoadOptions {
   /** Project root whose `group_vars/` and `host_vars/` apply too. @default process.cwd() */
@@ -24,20 +25,6 @@ export interface LoadOptions extends VarsLoadOptions {
 
 /** In an inventory directory, the files that can be the inventory; more than one is ambiguous. */
 export const DIRECTORY_CANDIDATES = ['inventory.ts', 'inventory.js', 'inventory.json', 'hosts.yml', 'hosts.yaml', 'hosts.ini', 'hosts'] as const
-
-const LAB_ROOT = (): string => process.env.KUBEPLAY_LAB_ROOT ?? '/var/lib/kubeplay-lab'
-
-/** `lab` / `lab:NAME` → the lab's inventory.json (the lab writes it on `up`). */
-export async function labInventoryFile(name: string): Promise<string> {
-  let lab: { labInventoryPath?: (n: string) => string } | undefined
-  try {
-    lab = (await import('../lab/index.ts')) as typeof lab
-  } catch {
-    // The lab layer is optional at this level; compute its documented path.
-  }
-  // labInventoryPath also validates the name (a ConfigError for `lab:../x`).
-  return lab?.labInventoryPath ? lab.labInventoryPath(name) : join(LAB_ROOT(), name, 'inventory.json')
-}
 
 interface Source {
   readonly spec?: InventorySpec
@@ -82,7 +69,7 @@ async function findSource(src: string, errors: ConfigError[]): Promise<Source | 
     const name = lab[1] ?? 'kubeplay'
     let file: string
     try {
-      file = await labInventoryFile(name)
+      file = labInventoryFile(name)
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e
       errors.push(e)

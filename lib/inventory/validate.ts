@@ -4,7 +4,7 @@
  * key path (`hosts.master1.port`), what was expected and what was found, all collected in one pass.
  */
 import { ConfigError, ConfigErrors } from '../errors.ts'
-import { isSecret, Secret } from '../connection/quote.ts'
+import { isSecret, Secret } from '../secret.ts'
 
 export interface Ctx {
   readonly file: string

@@ -3,7 +3,7 @@
  * `Secret`s from the moment they are read (so every later log, error and report masks them), and the
  * `kubeadm join` argv built from them. Pure.
  */
-import { Secret } from '../connection/quote.ts'
+import { Secret } from '../secret.ts'
 import { ModuleError } from '../errors.ts'
 
 export interface JoinCommand {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { ConfigError } from '../errors.ts'
+import { validateLabName } from '../inventory/lab-name.ts'
 
 /** Root of every lab's state and of the unpacked bases. */
 export const LAB_ROOT = process.env.KUBEPLAY_LAB_ROOT ?? '/var/lib/kubeplay-lab'
@@ -53,13 +54,8 @@ export function parseDistro(v: string, where = 'lab'): Distro {
   throw new ConfigError(where, 'distro', DISTROS.join(' | '), JSON.stringify(v))
 }
 
-/** Lab names become directory, machine and interface name parts: keep them boring. */
-export function validateName(name: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name) || /^(base-|debootstrap-)/.test(name) || name === 'locks') {
-    throw new ConfigError('lab', 'name', "1-31 chars of [a-z0-9-], starting alphanumeric, not 'base-*', 'debootstrap-*' or 'locks'", JSON.stringify(name))
-  }
-  return name
-}
+/** Lab names become directory, machine and interface name parts: keep them boring (the inventory layer's rule). */
+export const validateName = validateLabName
 
 const hash4 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 4)
 

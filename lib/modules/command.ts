@@ -2,7 +2,7 @@
  * Runs a program with arguments: every word is quoted and the program is exec'd directly, so no
  * value can be read as shell syntax. Not idempotent by itself: use creates/removes/changedWhen.
  */
-import type { Secret } from '../connection/quote.ts'
+import type { Secret } from '../secret.ts'
 import { sh } from '../connection/quote.ts'
 import { defineModule } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'

@@ -5,7 +5,8 @@
  * connection (temp file, attrs, validate, rename) or only fixes attrs when the bytes already match.
  */
 import { inspect } from 'node:util'
-import { isSecret, joinCommands, mask, reveal, sh, type Secret } from '../connection/quote.ts'
+import { joinCommands, sh } from '../connection/quote.ts'
+import { isSecret, mask, reveal, type Secret } from '../secret.ts'
 import { ModuleError } from '../errors.ts'
 import { change, noChange, type ApplyOutcome, type FileDiff, type HostContext, type Plan } from '../engine/module.ts'
 import { fileContent, type FileContent } from '../facts/file-content.ts'

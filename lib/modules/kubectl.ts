@@ -4,7 +4,8 @@
  * `kubectl diff --server-side` (exit 0: nothing differs, 1: differs, >1: error); `apply` is
  * `kubectl apply --server-side --force-conflicts` of exactly the same manifest. See docs/kubectl.md.
  */
-import { Secret, isSecret, reveal, sh, type ShellCommand, type ShellValue } from '../connection/quote.ts'
+import { sh, type ShellCommand, type ShellValue } from '../connection/quote.ts'
+import { Secret, isSecret, reveal } from '../secret.ts'
 import type { ExecOptions } from '../connection/types.ts'
 import { change, defineModule, noChange, type FileDiff, type HostContext } from '../engine/module.ts'
 import { CommandError, ModuleError, TimeoutError } from '../errors.ts'

@@ -2,7 +2,8 @@
  * Shared core of `command` and `shell`: the creates/removes guards, chdir/env as a POSIX prelude,
  * and the changedWhen/failedWhen decisions after the run.
  */
-import { joinCommands, sh, type Secret, type ShellCommand } from '../connection/quote.ts'
+import { joinCommands, sh, type ShellCommand } from '../connection/quote.ts'
+import { type Secret } from '../secret.ts'
 import type { ExecResult } from '../connection/types.ts'
 import { change, noChange, type ApplyOutcome, type HostContext, type Plan } from '../engine/module.ts'
 import { CommandError, ModuleError } from '../errors.ts'

@@ -5,7 +5,7 @@
  */
 import { statSync, readFileSync } from 'node:fs'
 import Handlebars from 'handlebars'
-import { isSecret } from '../connection/quote.ts'
+import { isSecret } from '../secret.ts'
 import { defineModule } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
 import { fileContent } from '../facts/file-content.ts'

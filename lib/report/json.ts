@@ -5,7 +5,7 @@
  * Every string is masked again on the way out: the engine already masks results, and a report is
  * exactly the kind of file that gets attached to a ticket.
  */
-import { mask } from '../connection/quote.ts'
+import { mask } from '../secret.ts'
 import { unifiedDiff } from '../engine/diff.ts'
 import type { HostRecap, RunResult, TaskResult, TaskStatus } from '../engine/results.ts'
 

@@ -3,7 +3,7 @@
  * to what the templates render (backends, keepalived peers). Every problem is found here, before a
  * task touches the host, and named by its key (`haproxy.mastersGroup`, `haproxy.keepalived.vip`).
  */
-import { isSecret, Secret } from '../../lib/connection/quote.ts'
+import { isSecret, Secret } from '../../lib/secret.ts'
 import { ConfigError, ModuleError } from '../../lib/errors.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
 import { isIPv4 } from '../../lib/inventory/net.ts'

@@ -10,7 +10,7 @@ import { change, defineModule, hostValue, noChange, type HostContext, type HostV
 import { CommandError, ModuleError } from '../../lib/errors.ts'
 import { etcdctlInContainer, etcdMembers, type EtcdMember } from './etcd.ts'
 import { joinArgv, parseCertificateKey, parseJoinCommand, type JoinCommand } from '../../lib/k8s/kubeadm-join.ts'
-import type { Secret } from '../../lib/connection/quote.ts'
+import type { Secret } from '../../lib/secret.ts'
 import { kubeadmReset, nodeName } from './lifecycle.ts'
 import { ipv4OrUndefined, type ClusterModel } from './settings.ts'
 

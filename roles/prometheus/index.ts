@@ -5,7 +5,7 @@
  * generated once when not given (never admin/admin). Every task reads the cluster, never an earlier
  * task's output, so `--tags prometheus` alone works on a converged cluster.
  */
-import type { Secret } from '../../lib/connection/quote.ts'
+import type { Secret } from '../../lib/secret.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
 import { settings } from '../../lib/engine/vars.ts'

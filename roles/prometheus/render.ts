@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Secret, reveal } from '../../lib/connection/quote.ts'
+import { Secret, reveal } from '../../lib/secret.ts'
 import { ConfigError } from '../../lib/errors.ts'
 import { objectId, parseObjects, type K8sObject } from '../../lib/k8s/objects.ts'
 import { renderTemplate } from '../../lib/modules/template.ts'

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { secret } from '../../lib/connection/quote.ts'
+import { secret } from '../../lib/secret.ts'
 import { consoleReporter, recapLines, useColor } from '../../lib/cli/console.ts'
 import type { ConsoleOptions } from '../../lib/cli/console.ts'
 import { recapOf, type RunResult, type TaskResult } from '../../lib/engine/results.ts'

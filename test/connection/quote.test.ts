@@ -3,7 +3,8 @@ import { inspect } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { LocalConnection } from '../../lib/connection/local.ts'
-import { derivedForms, joinCommands, mask, quote, raw, secret, sh } from '../../lib/connection/quote.ts'
+import { joinCommands, quote, raw, sh } from '../../lib/connection/quote.ts'
+import { derivedForms, mask, secret } from '../../lib/secret.ts'
 import { HOSTILE } from './hostile.ts'
 
 const local = new LocalConnection()

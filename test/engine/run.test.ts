@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { secret } from '../../lib/connection/quote.ts'
+import { secret } from '../../lib/secret.ts'
 import { ConfigError, ConfigErrors } from '../../lib/errors.ts'
 import { change, defineModule, hostValue } from '../../lib/engine/module.ts'
 import { planPlaybook, runPlaybook } from '../../lib/engine/run.ts'

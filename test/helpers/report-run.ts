@@ -3,7 +3,7 @@
  * (one with a file diff), fail (m2), get skipped, and one host is unreachable (w1). Task titles,
  * reasons and file contents carry HTML and a Secret, so reports must escape and mask them.
  */
-import { secret } from '../../lib/connection/quote.ts'
+import { secret } from '../../lib/secret.ts'
 import { change, defineModule, noChange } from '../../lib/engine/module.ts'
 import type { RunResult } from '../../lib/engine/results.ts'
 import { runPlaybook } from '../../lib/engine/run.ts'

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadInventory } from '../../lib/inventory/load.ts'
 import { writeTree } from './tmp.ts'
-import { isSecret } from '../../lib/connection/quote.ts'
+import { isSecret } from '../../lib/secret.ts'
 
 const env = { USER: 'me', HOME: '/home/me' }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { loadInventory } from '../../lib/inventory/load.ts'
 import { isSecretVarName, varsFilesFor } from '../../lib/inventory/group-vars.ts'
 import * as s from '../../lib/inventory/validate.ts'
-import { isSecret } from '../../lib/connection/quote.ts'
+import { isSecret } from '../../lib/secret.ts'
 import { configErrors, writeTree } from './tmp.ts'
 
 const env = { USER: 'me', HOME: '/home/me' }

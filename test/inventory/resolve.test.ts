@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { inventoryFromSpec } from '../../lib/inventory/resolve.ts'
-import { isSecret, mask, secret } from '../../lib/connection/quote.ts'
+import { isSecret, mask, secret } from '../../lib/secret.ts'
 import type { InventorySpec } from '../../lib/inventory/types.ts'
 
 const env = { USER: 'alice', HOME: '/home/alice', SSH_AUTH_SOCK: '/run/agent.sock' }

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as s from '../../lib/inventory/validate.ts'
-import { isSecret } from '../../lib/connection/quote.ts'
+import { isSecret } from '../../lib/secret.ts'
 import { ConfigErrors } from '../../lib/errors.ts'
 
 const problems = (schema: s.Schema<unknown>, value: unknown) =>

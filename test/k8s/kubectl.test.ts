@@ -1,7 +1,8 @@
 /** kubectl module: rendered commands, diff parsing, and check/apply decisions from canned kubectl answers. */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Secret, mask, type ShellCommand } from '../../lib/connection/quote.ts'
+import { type ShellCommand } from '../../lib/connection/quote.ts'
+import { Secret, mask } from '../../lib/secret.ts'
 import type { Connection, ExecOptions, ExecResult } from '../../lib/connection/types.ts'
 import { runModule } from '../../lib/engine/adhoc.ts'
 import { parseKubectlAccess } from '../../lib/facts/kubectl.ts'

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { connectSsh } from '../../lib/connection/ssh.ts'
-import { secret } from '../../lib/connection/quote.ts'
+import { secret } from '../../lib/secret.ts'
 import type { Connection } from '../../lib/connection/types.ts'
 import { assertLabAddress, type LabInfo } from '../../lib/lab/index.ts'
 import { testLab } from './harness.ts'

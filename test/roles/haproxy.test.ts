@@ -5,7 +5,7 @@
 import { inspect } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { secret } from '../../lib/connection/quote.ts'
+import { secret } from '../../lib/secret.ts'
 import { runPlaybook } from '../../lib/engine/run.ts'
 import { play, playbook } from '../../lib/engine/task.ts'
 import { ConfigError, ConfigErrors, ModuleError } from '../../lib/errors.ts'

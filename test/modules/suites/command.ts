@@ -1,7 +1,8 @@
 /** command on a host: argv quoting, guards, failures. Shared run logic (chdir, env, when) is proven in shell's suite. */
 import type { Test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { secret, sh } from '../../../lib/connection/quote.ts'
+import { sh } from '../../../lib/connection/quote.ts'
+import { secret } from '../../../lib/secret.ts'
 import { runModule } from '../../../lib/engine/adhoc.ts'
 import { CommandError } from '../../../lib/errors.ts'
 import { command } from '../../../lib/modules/command.ts'

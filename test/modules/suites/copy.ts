@@ -1,7 +1,8 @@
 /** copy on a host: the module contract, attrs, validate, backup, secrets, binary and hostile values. */
 import type { Test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { secret, sh } from '../../../lib/connection/quote.ts'
+import { sh } from '../../../lib/connection/quote.ts'
+import { secret } from '../../../lib/secret.ts'
 import { runModule } from '../../../lib/engine/adhoc.ts'
 import { copy } from '../../../lib/modules/copy.ts'
 import { CommandError, ModuleError } from '../../../lib/errors.ts'

@@ -1,7 +1,8 @@
 /** shell on a host: removes guard, changedWhen/failedWhen, chdir/env/stdin, param checks. */
 import type { Test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { secret, sh } from '../../../lib/connection/quote.ts'
+import { sh } from '../../../lib/connection/quote.ts'
+import { secret } from '../../../lib/secret.ts'
 import { runModule } from '../../../lib/engine/adhoc.ts'
 import { CommandError, ModuleError } from '../../../lib/errors.ts'
 import { command } from '../../../lib/modules/command.ts'

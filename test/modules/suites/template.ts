@@ -1,7 +1,7 @@
 /** template on a host: rendered from host vars + task vars, managed like copy, secrets masked. */
 import type { Test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { secret } from '../../../lib/connection/quote.ts'
+import { secret } from '../../../lib/secret.ts'
 import { runModule } from '../../../lib/engine/adhoc.ts'
 import { ModuleError } from '../../../lib/errors.ts'
 import { template } from '../../../lib/modules/template.ts'
