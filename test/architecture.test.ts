@@ -63,14 +63,29 @@ test('imports point down: no file imports a layer above its own', () => {
 test('the import reader sees static, re-export and dynamic imports', () => {
   // A known edge of each kind, so a reader that finds nothing cannot pass the test above.
   assert.ok(importsOf('lib/connection/quote.ts').includes('lib/secret.ts'))
-  assert.ok(importsOf('lib/index.ts').includes('lib/engine/index.ts'))
+  assert.ok(importsOf('lib/index.ts').includes('lib/engine/task.ts'))
   assert.ok(importsOf('lib/cli/kubeplay.ts').includes('lib/cli/import-ansible.ts'))
+})
+
+test('no import cycles between the files of lib/ (type-only imports included)', () => {
+  const graph = new Map(files.filter((f) => f.startsWith('lib/')).map((f) => [f, importsOf(f).filter((t) => t.startsWith('lib/'))]))
+  const cycles: string[] = []
+  const state = new Map<string, 'open' | 'done'>()
+  const visit = (f: string, path: string[]): void => {
+    if (state.get(f) === 'done') return
+    if (state.get(f) === 'open') { cycles.push([...path.slice(path.indexOf(f)), f].join(' → ')); return }
+    state.set(f, 'open')
+    for (const t of graph.get(f) ?? []) visit(t, [...path, f])
+    state.set(f, 'done')
+  }
+  for (const f of graph.keys()) visit(f, [])
+  assert.equal(cycles, [])
 })
 
 /** Files still over 250 lines, to be split (issue: architecture). A file leaves the list when it is. */
 const TOO_LONG_FOR_NOW = new Set([
-  'lib/cli/kubeplay.ts', 'lib/engine/run.ts', 'lib/cli/import-ansible.ts', 'lib/cli/main.ts', 'lib/modules/kubectl.ts',
-  'lib/bundle/build.ts', 'lib/k8s/kubeadm-config.ts', 'lib/engine/lock.ts', 'lib/inventory/resolve.ts', 'lib/connection/ssh.ts',
+  'lib/cli/kubeplay.ts', 'lib/cli/import-ansible.ts', 'lib/cli/main.ts', 'lib/modules/kubectl.ts',
+  'lib/bundle/build.ts', 'lib/k8s/kubeadm-config.ts', 'lib/inventory/resolve.ts', 'lib/connection/ssh.ts',
   'lib/inventory/group-vars.ts',
 ])
 
