@@ -166,8 +166,11 @@ function uncordon(o: UpgradeOptions): Item {
   }), { tags: [...TAGS, 'uncordon'] })
 }
 
+/** The one kubelet-restart handler of the playbook, shared by its node plays (notified per host, per play). */
+const restartKubelet = handler('Restart the kubelet', systemdService, { name: 'kubelet', state: 'restarted', daemonReload: true })
+
 function nodeUpgrade(o: UpgradeOptions, kind: 'apply' | 'node', controlPlane: boolean): Item[] {
-  const restart = handler('Restart the kubelet', systemdService, { name: 'kubelet', state: 'restarted', daemonReload: true })
+  const restart = restartKubelet
   const upgradeTask = kind === 'apply'
     ? task('Upgrade the control plane (kubeadm upgrade apply)', command, (h) => ({ argv: ['kubeadm', 'upgrade', 'apply', vVersion(targetOf(h, o)), '--yes'] }), {
       tags: [...TAGS, 'kubeadm'], timeoutMs: 30 * 60_000, notify: [restart],

@@ -31,11 +31,11 @@ test("upgrade preflight with packageSource 'artifacts': the target's bundle must
   assert.match(errors[0]!.message, /kubernetes_target: kubernetes\.artifactsDir: expected a kubeplay bundle for Kubernetes 1\.32\.0 in \/nonexistent\/kubeplay-bundle/)
 })
 
-test('upgrade: one kubelet-restart handler per node play, so the kubelet restarts once however many steps changed', () => {
-  for (const p of upgradePlaybook({ target: '1.32.0' }).plays.filter((x) => x.name.startsWith('Upgrade the'))) {
-    const handlers = new Set(flatten(p).flatMap((t) => (t.item.kind === 'task' ? t.item.notify ?? [] : [])).filter((h) => h.title === 'Restart the kubelet'))
-    assert.is(handlers.size, 1, `${p.name}: ${handlers.size} distinct 'Restart the kubelet' handlers`)
-  }
+test('upgrade: one kubelet-restart handler in the whole playbook, so the kubelet restarts once per node however many steps changed', () => {
+  const nodePlays = upgradePlaybook({ target: '1.32.0' }).plays.filter((x) => x.name.startsWith('Upgrade the'))
+  assert.is(nodePlays.length, 3)
+  const handlers = new Set(nodePlays.flatMap((p) => flatten(p).flatMap((t) => (t.item.kind === 'task' ? t.item.notify ?? [] : []))).filter((h) => h.title === 'Restart the kubelet'))
+  assert.is(handlers.size, 1, `${handlers.size} distinct 'Restart the kubelet' handlers`)
 })
 
 test('upgrade plays: first master, other masters serial 1, workers in batches', () => {
