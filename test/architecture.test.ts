@@ -14,6 +14,7 @@ const root = new URL('../', import.meta.url).pathname
 export const LAYERS: readonly (readonly [string, RegExp])[] = [
   ['secret values', /^lib\/secret\.ts$/],
   ['errors', /^lib\/errors\.ts$/],
+  ['schema', /^lib\/schema\//],
   ['connection', /^lib\/connection\//],
   ['secret sources and vault', /^lib\/(secrets|vault)\.ts$/],
   ['inventory', /^lib\/inventory\//],

@@ -20,7 +20,7 @@ import type { RoleVars } from '../engine/task.ts'
 import { parseAnsibleIni, parseAnsibleYaml, parseYaml } from '../inventory/ansible.ts'
 import { splitAnsibleVars } from '../inventory/ansible-vars.ts'
 import type { ConnectionSpec, InventorySpec, Vars } from '../inventory/types.ts'
-import { validate } from '../inventory/validate.ts'
+import { validate } from '../schema/validate.ts'
 import { isSecretVarName } from '../secrets.ts'
 import { isVaultText } from '../vault.ts'
 

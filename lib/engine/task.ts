@@ -4,7 +4,7 @@
  */
 import type { ConfigError } from '../errors.ts'
 import type { Inventory } from '../inventory/types.ts'
-import type { Schema } from '../inventory/validate.ts'
+import type { Schema } from '../schema/validate.ts'
 import type { HostContext, Module } from './module.ts'
 
 export type Params<P> = P | ((host: HostContext) => P | Promise<P>)

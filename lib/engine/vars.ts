@@ -3,7 +3,7 @@
  * group_vars/haproxy.yml or `.ts`), so each role's slice is typed and validated on its own.
  * Precedence: role defaults < inventory/group/host vars < params given in the playbook < -e.
  */
-import { describe, fail, object, optional, type Schema } from '../inventory/validate.ts'
+import { describe, fail, object, optional, type Schema } from '../schema/validate.ts'
 import type { HostContext } from './module.ts'
 import type { Item, Playbook, RoleVars } from './task.ts'
 

@@ -7,8 +7,8 @@
 import { ConfigError } from '../errors.ts'
 import { Secret } from '../secret.ts'
 import type { ConnectionSpec, Vars } from './types.ts'
-import { isAddress, isPort } from './net.ts'
-import { describe, editDistance } from './validate.ts'
+import { isAddress, isPort } from '../schema/net.ts'
+import { describe, editDistance } from '../schema/validate.ts'
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 export type ConnectionFields = Mutable<ConnectionSpec>

@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.ts'
 import { redactAssignments } from '../secrets.ts'
 import type { GroupSpec, HostSpec, InventorySpec, Vars } from './types.ts'
 import { shellSplit, splitAnsibleVars, type ConnectionFields } from './ansible-vars.ts'
-import { describe, joinKey } from './validate.ts'
+import { describe, joinKey } from '../schema/validate.ts'
 
 export interface Imported {
   readonly spec: InventorySpec

@@ -22,7 +22,7 @@ import { isSecretVarName } from '../secrets.ts'
 import type { Vars } from './types.ts'
 import { parseYaml } from './ansible.ts'
 import { splitAnsibleVars } from './ansible-vars.ts'
-import { describe, validate, type Schema } from './validate.ts'
+import { describe, validate, type Schema } from '../schema/validate.ts'
 import { decryptInline, decryptVault, isVaultText, secretLeaves } from '../vault.ts'
 import { attachOrigins, noteOrigin, type Origins } from './origins.ts'
 

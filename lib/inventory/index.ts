@@ -6,7 +6,4 @@ export { inventoryFromSpec, resolveInventory, connectionSchema, hostSchema, grou
 export { parseAnsibleIni, parseAnsibleYaml, parseIniValue, expandHostRange, parseYaml, type Imported } from './ansible.ts'
 export { ANSIBLE_CONNECTION_VARS, splitAnsibleVars, jumpFromSshArgs, shellSplit, toBoolean } from './ansible-vars.ts'
 export { loadAllVars, loadVarsFor, varsFilesFor, varsDirs, readVarsFile, isSecretVarName, wrapSecretVars, type VarsLoadOptions } from './group-vars.ts'
-export * as schema from './validate.ts'
-export type { Schema, Infer } from './validate.ts'
-export * from './net.ts'
 export { labInventoryFile } from './lab-name.ts'

@@ -12,7 +12,7 @@ import type { Inventory, InventorySpec } from './types.ts'
 import { parseAnsibleIni, parseAnsibleYaml } from './ansible.ts'
 import { jinjaProblems, loadAllVars, parseJson, wrapSecretVars, type VarsLoadOptions } from './group-vars.ts'
 import { resolveInventory, type ResolveOptions } from './resolve.ts'
-import { describe, joinKey, validate } from './validate.ts'
+import { describe, joinKey, validate } from '../schema/validate.ts'
 import { decryptInline } from '../vault.ts'
 import { labInventoryFile } from './lab-name.ts'
 

@@ -16,8 +16,8 @@ import type { ConnectionSpec, Inventory, InventoryGroup, InventoryHost, Inventor
 import { splitAnsibleVars, type ConnectionFields } from './ansible-vars.ts'
 import { overrideVars, wrapSecretVars } from './group-vars.ts'
 import { attachedOrigins, noteOrigin, type Origins } from './origins.ts'
-import { isAddress, isPort } from './net.ts'
-import * as v from './validate.ts'
+import { isAddress, isPort } from '../schema/net.ts'
+import * as v from '../schema/validate.ts'
 
 const connectionShape = {
   address: v.optional(v.refine(v.string(), 'an IPv4/IPv6 address or host name', isAddress)),

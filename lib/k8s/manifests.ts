@@ -4,7 +4,7 @@
  * /etc/kubeplay/manifests/<name>-<version>.yaml and applied from there: the controller never needs
  * the internet, and the repository carries no copy of upstream files.
  */
-import { isCidr } from '../inventory/net.ts'
+import { isCidr } from '../schema/net.ts'
 import { ConfigError } from '../errors.ts'
 import type { HostContext } from '../engine/module.ts'
 import { task, type Task, type TaskOptions } from '../engine/task.ts'

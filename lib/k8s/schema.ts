@@ -7,7 +7,7 @@
  * Unlike the API server, which silently prunes unknown fields, an unknown field is an error here: a
  * field the server would drop is a typo in our own renderer.
  */
-import { isIPv4, isIPv6 } from '../inventory/net.ts'
+import { isIPv4, isIPv6 } from '../schema/net.ts'
 import { parseObjects, type K8sObject } from './objects.ts'
 
 export interface OpenApiSchema {

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url'
 import { normalizeSysctlValue } from '../../lib/facts/sysctl.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
-import { isIPv4, isIPv6 } from '../../lib/inventory/net.ts'
+import { isIPv4, isIPv6 } from '../../lib/schema/net.ts'
 import { selectHosts } from '../../lib/inventory/pattern.ts'
 import { renderTemplateFile } from '../../lib/modules/template.ts'
 

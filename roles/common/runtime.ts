@@ -8,7 +8,7 @@ import { change, defineModule, noChange, type HostContext } from '../../lib/engi
 import { ModuleError } from '../../lib/errors.ts'
 import { normalizeSysctlValue } from '../../lib/facts/sysctl.ts'
 import { kernelModule } from '../../lib/modules/kernel-module.ts'
-import { isHostname } from '../../lib/inventory/net.ts'
+import { isHostname } from '../../lib/schema/net.ts'
 import { sysctlRuntime, type SysctlRuntime } from './facts.ts'
 
 export interface SysctlNowParams {

@@ -12,7 +12,7 @@ import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/
 import { ConfigError, ConfigErrors, ModuleError } from '../../lib/errors.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
 import { originOf } from '../../lib/inventory/origins.ts'
-import { validate } from '../../lib/inventory/validate.ts'
+import { validate } from '../../lib/schema/validate.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
 import { renderTemplate, template } from '../../lib/modules/template.ts'

@@ -6,10 +6,10 @@
 import { isSecret, Secret } from '../../lib/secret.ts'
 import { ConfigError, ModuleError } from '../../lib/errors.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
-import { isIPv4 } from '../../lib/inventory/net.ts'
+import { isIPv4 } from '../../lib/schema/net.ts'
 import {
   boolean, describe, enumOf, int, INVALID, object, optional, record, refine, secretWord, string, validate, type Schema,
-} from '../../lib/inventory/validate.ts'
+} from '../../lib/schema/validate.ts'
 
 export interface HaproxyIngressParams {
   /** Forward 80/443 to the workers' ingress NodePorts. @default true */

@@ -14,8 +14,8 @@ import { ConfigError } from '../../lib/errors.ts'
 import { configCheck } from '../../lib/k8s/config-check.ts'
 import { applyManifest, fetchManifest, INGRESS_NGINX_BAREMETAL } from '../../lib/k8s/manifests.ts'
 import { toYaml, type K8sObject } from '../../lib/k8s/objects.ts'
-import { isIPv4 } from '../../lib/inventory/net.ts'
-import { boolean, int, object, optional, refine, string, type Schema } from '../../lib/inventory/validate.ts'
+import { isIPv4 } from '../../lib/schema/net.ts'
+import { boolean, int, object, optional, refine, string, type Schema } from '../../lib/schema/validate.ts'
 import { ADMIN_KUBECONFIG, kubectl, kubectlWait } from '../../lib/modules/kubectl.ts'
 
 export interface IngressNginxParams {

@@ -4,7 +4,7 @@
  */
 import { defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
 import { ConfigErrors } from '../../lib/errors.ts'
-import { validate } from '../../lib/inventory/validate.ts'
+import { validate } from '../../lib/schema/validate.ts'
 import { kubernetesVarsSchema, modelFor, type ClusterModel, type KubernetesParams } from './settings.ts'
 
 /** Params given in a playbook are checked when the role is built, before any connection. */

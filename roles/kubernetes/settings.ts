@@ -8,11 +8,12 @@ import type { PreflightContext } from '../../lib/engine/task.ts'
 import { ConfigError, ConfigErrors } from '../../lib/errors.ts'
 import { selectHosts } from '../../lib/inventory/pattern.ts'
 import { originOf } from '../../lib/inventory/origins.ts'
-import { formatIPv4, isCidr, isIPv4, parseCidr, parseIPv4, rangesOverlap } from '../../lib/inventory/net.ts'
+import { isIPv4, parseIPv4, rangesOverlap } from '../../lib/schema/net.ts'
+import { cidr } from '../../lib/schema/net-schemas.ts'
 import type { Inventory, Vars } from '../../lib/inventory/types.ts'
 import {
   array, boolean, custom, enumOf, int, object, optional, record, refine, string, union, validate, type Schema,
-} from '../../lib/inventory/validate.ts'
+} from '../../lib/schema/validate.ts'
 import type { KubeletSettings } from '../../lib/k8s/kubeadm-render.ts'
 import { requireKubeVersion, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
 import { artifactsPreflightFor } from './artifacts.ts'
@@ -123,10 +124,6 @@ export const kubernetesDefaults: KubernetesParams = {
 const SHA256 = /^[a-fA-F0-9]{64}$/
 const EVICTION_SIGNALS = ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'pid.available']
 const EVICTION_QUANTITY = /^(\d+(\.\d+)?%|\d+(Ki|Mi|Gi|Ti|k|M|G|T)?)$/
-const cidr = (): Schema<string> => custom('an IPv4 CIDR with no host bits set, like 10.244.0.0/16', (v) => {
-  if (typeof v !== 'string' || !isCidr(v)) return { error: parseCidr(String(v)) ? `a CIDR with no host bits set (${formatIPv4(parseCidr(String(v))!.first)}/${parseCidr(String(v))!.prefix})` : 'an IPv4 CIDR like 10.244.0.0/16' }
-  return v
-})
 const group = (): Schema<string> => refine(string(), 'an inventory group name', (s) => /^[\w.-]+$/.test(s))
 
 /** Flat vars of Ansible setups (the seeds', Kubespray's) → the kubernetes setting that holds them here. */

@@ -7,7 +7,7 @@
  * Every problem is a ConfigError naming the file, the key, what was expected and what was found.
  */
 import { ConfigError } from '../../lib/errors.ts'
-import { formatIPv4, parseCidr, parseIPv4, parseRange, rangeContains, rangeProblem, rangesOverlap, type IPv4Range } from '../../lib/inventory/net.ts'
+import { formatIPv4, parseCidr, parseIPv4, parseRange, rangeContains, rangeProblem, rangesOverlap, type IPv4Range } from '../../lib/schema/net.ts'
 
 export interface MetallbPool {
   readonly name: string

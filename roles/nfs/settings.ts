@@ -5,8 +5,8 @@
  */
 import { ModuleError } from '../../lib/errors.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
-import { isAddress, isCidr, isIPv4, parseCidr } from '../../lib/inventory/net.ts'
-import { array, boolean, enumOf, object, optional, refine, string, validate } from '../../lib/inventory/validate.ts'
+import { isAddress, isCidr, isIPv4, parseCidr } from '../../lib/schema/net.ts'
+import { array, boolean, enumOf, object, optional, refine, string, validate } from '../../lib/schema/validate.ts'
 
 export interface NfsParams {
   /** Inventory group of the NFS server (its first host serves). @default 'nfs_server' */

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { join } from 'node:path'
 import { loadInventory } from '../../lib/inventory/load.ts'
 import { isSecretVarName, varsFilesFor } from '../../lib/inventory/group-vars.ts'
-import * as s from '../../lib/inventory/validate.ts'
+import * as s from '../../lib/schema/validate.ts'
 import { isSecret } from '../../lib/secret.ts'
 import { configErrors, writeTree } from './tmp.ts'
 

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert'
 import { spyOnConnect } from '../helpers/connect-spy.ts'
 import { join } from 'node:path'
 import { loadInventory } from '../../lib/inventory/load.ts'
-import * as s from '../../lib/inventory/validate.ts'
+import * as s from '../../lib/schema/validate.ts'
 import { configErrors, writeTree } from './tmp.ts'
 
 const connectSpy = spyOnConnect()

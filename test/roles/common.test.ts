@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Inventory, InventoryGroup, InventoryHost } from '../../lib/inventory/types.ts'
-import { validate } from '../../lib/inventory/validate.ts'
+import { validate } from '../../lib/schema/validate.ts'
 import { common, commonDefaults, commonVarsSchema } from '../../roles/common/index.ts'
 import { parseContainerVirt, parseListeningPorts, parseMacs, parseSysctlRuntime, procSysPath, type NodeIdentity } from '../../roles/common/facts.ts'
 import { preflightFindings, preflightPassed } from '../../roles/common/preflight.ts'

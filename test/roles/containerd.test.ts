@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ModuleError } from '../../lib/errors.ts'
-import { validate } from '../../lib/inventory/validate.ts'
+import { validate } from '../../lib/schema/validate.ts'
 import { containerd, containerdDefaults, containerdVarsSchema } from '../../roles/containerd/index.ts'
 import { planRegistryHosts } from '../../roles/containerd/modules.ts'
 import {

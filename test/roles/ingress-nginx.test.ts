@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { flatten, play } from '../../lib/engine/task.ts'
-import { object, optional, validate } from '../../lib/inventory/validate.ts'
+import { object, optional, validate } from '../../lib/schema/validate.ts'
 import { parseObjects } from '../../lib/k8s/objects.ts'
 import { ingressNginx, ingressNginxDefaults, ingressNginxVarsSchema, ingressProblems, renderLoadBalancer, renderNodePortPatch } from '../../roles/ingress-nginx/index.ts'
 

@@ -10,7 +10,7 @@ import { joinArgv, parseCertificateKey, parseJoinCommand } from '../../lib/k8s/k
 import { kubeadmJoinDocument, renderKubeadmConfig, type KubeadmClusterModel } from '../../lib/k8s/kubeadm-render.ts'
 import { kubeadmApiVersion, packageVersion, parseKubeVersion, repoMinor, upgradeStep } from '../../lib/k8s/kubeadm-version.ts'
 import { stringify } from 'yaml'
-import { validate } from '../../lib/inventory/validate.ts'
+import { validate } from '../../lib/schema/validate.ts'
 import { kubernetesVarsSchema } from '../../roles/kubernetes/settings.ts'
 import { clusterModel, kubernetesDefaults, kubernetesPreflight, mergeKubernetesSettings } from '../../roles/kubernetes/settings.ts'
 import { kubernetesRepository, kubernetesToolsCheck } from '../../roles/kubernetes/packages.ts'

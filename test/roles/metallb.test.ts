@@ -8,7 +8,7 @@ import { withExtraVars } from '../../lib/cli/main.ts'
 import { ConfigErrors } from '../../lib/errors.ts'
 import { stubInventory } from '../helpers/stub.ts'
 import { crdSchemas, formatViolations, validateObject } from '../../lib/k8s/schema.ts'
-import { object, optional, validate } from '../../lib/inventory/validate.ts'
+import { object, optional, validate } from '../../lib/schema/validate.ts'
 import { metallb, metallbImages, metallbVarsSchema, nodeNetworks, renderMetallbConfig, renderMetallbObjects, validateMetallbConfig, type ClusterNetwork, type MetallbConfig } from '../../roles/metallb/index.ts'
 import { checkRendered } from '../../roles/metallb/render.ts'
 

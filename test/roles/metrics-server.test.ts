@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { flatten, play, type Task } from '../../lib/engine/task.ts'
-import { object, optional, validate } from '../../lib/inventory/validate.ts'
+import { object, optional, validate } from '../../lib/schema/validate.ts'
 import { parseObjects } from '../../lib/k8s/objects.ts'
 import { metricsServer, metricsServerArgs, metricsServerDefaults, metricsServerVarsSchema } from '../../roles/metrics-server/index.ts'
 

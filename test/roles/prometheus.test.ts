@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { Secret, mask } from '../../lib/secret.ts'
 import { flatten, play, type Task } from '../../lib/engine/task.ts'
 import { imageRefs, RELEASES } from '../../lib/bundle/pins.ts'
-import { object, optional, validate } from '../../lib/inventory/validate.ts'
+import { object, optional, validate } from '../../lib/schema/validate.ts'
 import { objectId, parseObjects } from '../../lib/k8s/objects.ts'
 import { bundleProblems, checkManifest, IMAGES, runs, prometheus, prometheusDefaults, prometheusVarsSchema, renderGrafanaSecret, renderLoadBalancers, renderMonitoringStack } from '../../roles/prometheus/index.ts'
 

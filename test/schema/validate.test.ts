@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import * as s from '../../lib/inventory/validate.ts'
+import * as s from '../../lib/schema/validate.ts'
 import { isSecret } from '../../lib/secret.ts'
 import { ConfigErrors } from '../../lib/errors.ts'
 

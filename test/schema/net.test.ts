@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import {
   findOverlaps, formatIPv4, isAddress, isCidr, isHostname, isIPv4, isIPv6, isPort, isRange, parseCidr, parseIPv4,
   parseRange, rangeContains, rangeProblem, rangeSize, rangesOverlap,
-} from '../../lib/inventory/net.ts'
+} from '../../lib/schema/net.ts'
 
 test('IPv4 addresses: dotted quads 0-255, no leading zeros', () => {
   const table: Array<[string, boolean]> = [

@@ -4,16 +4,15 @@
  * ConfigError at inventory load — file, key, expected, found — before anything is contacted.
  */
 import semver from 'semver'
-import { isAddress, parseCidr, rangeProblem } from './net.ts'
+import { formatIPv4, isAddress, parseCidr, rangeProblem } from './net.ts'
 import { custom, type Schema } from './validate.ts'
 
 /** An IPv4 CIDR with no host bits set: `10.244.0.0/16`. */
 export function cidr(): Schema<string> {
-  return custom('an IPv4 CIDR a.b.c.d/n', (v) => {
-    if (typeof v !== 'string') return { error: 'an IPv4 CIDR a.b.c.d/n' }
-    const c = parseCidr(v)
-    if (!c) return { error: 'an IPv4 CIDR a.b.c.d/n (prefix 0..32)' }
-    return c.canonical ? v : { error: `a CIDR with no host bits set (${v.replace(/^[^/]+/, [c.first >>> 24, (c.first >>> 16) & 255, (c.first >>> 8) & 255, c.first & 255].join('.'))})` }
+  return custom('an IPv4 CIDR with no host bits set, like 10.244.0.0/16', (v) => {
+    const c = typeof v === 'string' ? parseCidr(v) : null
+    if (!c) return { error: 'an IPv4 CIDR like 10.244.0.0/16 (prefix 0..32)' }
+    return c.canonical ? (v as string) : { error: `a CIDR with no host bits set (${formatIPv4(c.first)}/${c.prefix})` }
   })
 }
 
