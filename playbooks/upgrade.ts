@@ -30,7 +30,8 @@ import { artifactsPreflight, targetBundleDir, upgradeArtifactTasks } from '../ro
 import { kubeconfigFile } from '../roles/kubernetes/kubeconfig.ts'
 import { installedKubeadm, kubernetesRepository } from '../roles/kubernetes/packages.ts'
 import { mergeKubernetesSettings, type KubernetesParams } from '../roles/kubernetes/settings.ts'
-import { assertion, controlPlaneVersion, kubeletVersion, nodeName, onFirstMaster, retryForbidden, sameVersion } from '../roles/kubernetes/lifecycle.ts'
+import { assertion } from '../lib/modules/assert.ts'
+import { controlPlaneVersion, kubeletVersion, nodeName, onFirstMaster, retryForbidden, sameVersion } from '../roles/kubernetes/lifecycle.ts'
 
 export interface UpgradeOptions {
   /** `1.32.0`; default: the `kubernetes_target` var (`-e kubernetes_target=1.32.0`). */

@@ -7,13 +7,14 @@
  * change reloads HAProxy (its master process stays; connections are not cut), never restarts it.
  */
 import { fileURLToPath } from 'node:url'
-import { defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
+import type { HostContext } from '../../lib/engine/module.ts'
 import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/task.ts'
 import { ConfigError, ConfigErrors, ModuleError } from '../../lib/errors.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
 import { originOf } from '../../lib/inventory/origins.ts'
 import { validate } from '../../lib/schema/validate.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
+import { assertion } from '../../lib/modules/assert.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
 import { renderTemplate, template } from '../../lib/modules/template.ts'
 import { readFileSync } from 'node:fs'
@@ -40,13 +41,6 @@ export function renderHaproxyConfig(m: HaproxyModel): string {
 export function renderKeepalivedConfig(m: HaproxyModel): string {
   return renderTemplate(readFileSync(templates.keepalived, 'utf8'), { m }, templates.keepalived)
 }
-
-/** Check-only: the role's settings and the inventory's groups were resolved without error. */
-const preflight = defineModule<{ readonly reason: string }>({
-  name: 'preflight',
-  check: async (_h, p) => noChange(p.reason),
-  apply: async () => {},
-})
 
 function model(h: HostContext, params: Partial<HaproxyParams>): HaproxyModel {
   return haproxyModel(mergeHaproxySettings(h.vars.haproxy, params), h.inventory, h.name)
@@ -88,10 +82,10 @@ export function haproxy(params: Partial<HaproxyParams> = {}): Role {
   const reloadKeepalived = handler('Reload keepalived', systemdService, { name: 'keepalived', state: 'reloaded' })
 
   return role('haproxy', [
-    task('Check HAProxy settings and backends', preflight, (h) => {
+    task('Check HAProxy settings and backends', assertion, (h) => {
       const m = model(h, p)
       const ka = m.keepalived ? `; keepalived ${m.keepalived.state} for ${m.keepalived.vip}` : ''
-      return { reason: `API :${m.s.apiPort} → ${m.masters.length} masters${m.s.ingress.enabled ? `; ingress → ${m.workersHttp.length} workers` : ''}${ka}` }
+      return { ok: `API :${m.s.apiPort} → ${m.masters.length} masters${m.s.ingress.enabled ? `; ingress → ${m.workersHttp.length} workers` : ''}${ka}` }
     }, { tags: ALL_TAGS }),
     task('Install HAProxy', aptPackages, { names: ['haproxy'] }, { tags: ['haproxy-install'] }),
     task('Write the HAProxy configuration', template, (h) => ({

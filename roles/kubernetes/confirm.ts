@@ -7,7 +7,7 @@ import type { Inventory } from '../../lib/inventory/types.ts'
 import { task, type PreflightContext, type Task } from '../../lib/engine/task.ts'
 import { ConfigError } from '../../lib/errors.ts'
 import type { Vars } from '../../lib/inventory/types.ts'
-import { assertion } from './lifecycle.ts'
+import { assertion } from '../../lib/modules/assert.ts'
 
 export function confirmProblem(vars: Readonly<Vars>, what: string): ConfigError | null {
   return vars.confirm === 'yes' || vars.confirm === true ? null

@@ -5,7 +5,7 @@
  */
 import { sh, type ShellCommand } from '../../lib/connection/quote.ts'
 import { change, defineModule, hostValue, noChange, type HostContext } from '../../lib/engine/module.ts'
-import { CommandError, ModuleError } from '../../lib/errors.ts'
+import { CommandError } from '../../lib/errors.ts'
 import { formatVersion, parseKubeVersion, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
 
 export const APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml'
@@ -95,13 +95,3 @@ export const onFirstMaster = defineModule<OnFirstMasterParams, string>({
   },
 })
 
-/** Check-only: fails the host with `message` when `problem` returns one. */
-export const assertion = defineModule<{ readonly problem: (h: HostContext) => Promise<string | null>; readonly ok: string }>({
-  name: 'assert',
-  async check(host, p) {
-    const problem = await p.problem(host)
-    if (problem) throw new ModuleError('assert', `${host.name}: ${problem}`)
-    return noChange(p.ok)
-  },
-  async apply() {},
-})

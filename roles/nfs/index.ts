@@ -13,6 +13,7 @@ import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/
 import { ConfigErrors, ModuleError } from '../../lib/errors.ts'
 import { validate } from '../../lib/schema/validate.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
+import { assertion } from '../../lib/modules/assert.ts'
 import { blockInFile } from '../../lib/modules/block-in-file.ts'
 import { command } from '../../lib/modules/command.ts'
 import { file } from '../../lib/modules/file.ts'
@@ -58,13 +59,6 @@ export const kernelNfs = defineModule<KernelNfsParams>({
   apply: async () => {},
 })
 
-/** Check-only: settings and inventory resolved without error. */
-const preflight = defineModule<{ readonly reason: string }>({
-  name: 'preflight',
-  check: async (_h, p) => noChange(p.reason),
-  apply: async () => {},
-})
-
 function checkedParams(params: Partial<NfsParams>, who: string): Partial<NfsParams> {
   const r = validate(nfsVarsSchema, params, `${who}() params`, { key: 'nfs' })
   if (r.errors.length) throw new ConfigErrors(r.errors)
@@ -78,9 +72,9 @@ export function nfsServer(params: Partial<NfsParams> = {}): Role {
   const p = checkedParams(params, 'nfsServer')
   const reexport = handler('Re-export the NFS shares', command, { argv: ['exportfs', '-ra'] })
   return role('nfs-server', [
-    task('Check NFS server settings', preflight, (h) => {
+    task('Check NFS server settings', assertion, (h) => {
       const s = settingsOf(h, p)
-      return { reason: exportsLine(s, exportClients(s, h.inventory)) }
+      return { ok: exportsLine(s, exportClients(s, h.inventory)) }
     }),
     task('Check the kernel can serve NFS', kernelNfs, (h) => ({
       side: 'server' as const,
@@ -110,9 +104,9 @@ export function nfsServer(params: Partial<NfsParams> = {}): Role {
 export function nfsClient(params: Partial<NfsParams> = {}): Role {
   const p = checkedParams(params, 'nfsClient')
   return role('nfs-client', [
-    task('Check NFS client settings', preflight, (h) => {
+    task('Check NFS client settings', assertion, (h) => {
       const s = settingsOf(h, p)
-      return { reason: `${nfsSource(s, h.inventory)} on ${s.mountPath} (${s.mountState})` }
+      return { ok: `${nfsSource(s, h.inventory)} on ${s.mountPath} (${s.mountState})` }
     }),
     task('Check the kernel can mount NFS', kernelNfs, (h) => ({
       side: 'client' as const,
