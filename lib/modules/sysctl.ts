@@ -6,6 +6,7 @@
 import { sh } from '../connection/quote.ts'
 import { change, defineModule, noChange, type FileDiff } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
+import { writeSysctls } from './sysctl-now.ts'
 import { normalizeSysctlValue, sysctlValue } from '../facts/sysctl.ts'
 
 export const DEFAULT_SYSCTL_FILE = '/etc/sysctl.d/99-kubeplay.conf'
@@ -84,13 +85,9 @@ export const sysctl = defineModule<SysctlParams, SysctlPlan>({
       await host.conn.writeFile(data.file.path, data.file.after, { mode: '0644' })
     }
     if (data.write !== null) {
-      // sysctl -w exits 0 even when the kernel refuses the value (read-only in a container's
-      // network namespace, clamped, out of range): read it back so a refusal is an error, not an
-      // endless "changed".
-      const r = await host.run(sh`sysctl -q -w ${`${p.name}=${data.write}`} 2>&1; sysctl -n ${p.name}`)
-      const now = normalizeSysctlValue(r.stdout.split('\n').filter(Boolean).pop() ?? '')
-      if (now !== data.write) {
-        throw new ModuleError('sysctl', `${p.name}: the kernel kept ${now} after sysctl -w ${data.write} (read-only here, or out of range): ${r.stdout.trim()}`)
+      const w = await writeSysctls(host, [`${p.name}=${data.write}`])
+      if (w.refused.length) {
+        throw new ModuleError('sysctl', `${p.name}: the kernel kept ${w.now.get(p.name)?.value ?? 'no value'} after sysctl -w ${data.write} (read-only here, or out of range): ${w.output}`)
       }
     }
   },

@@ -19,7 +19,9 @@ import { template } from '../../lib/modules/template.ts'
 import { containerVirt } from './facts.ts'
 import { peersOf, preflight } from './preflight.ts'
 import { hostsBlock, sysctlVars, TEMPLATES } from './render.ts'
-import { hostnameNow, kernelModules, sysctlNow } from './runtime.ts'
+import { hostnameNow } from '../../lib/modules/hostname-now.ts'
+import { kernelModules } from '../../lib/modules/kernel-modules.ts'
+import { sysctlNow } from '../../lib/modules/sysctl-now.ts'
 
 export interface CommonParams {
   /** Packages every node gets. @default ['apt-transport-https', 'ca-certificates', 'curl', 'gpg', 'conntrack', 'socat', 'ethtool'] */

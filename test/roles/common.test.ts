@@ -4,10 +4,9 @@ import * as assert from 'uvu/assert'
 import type { Inventory, InventoryGroup, InventoryHost } from '../../lib/inventory/types.ts'
 import { validate } from '../../lib/schema/validate.ts'
 import { common, commonDefaults, commonVarsSchema } from '../../roles/common/index.ts'
-import { parseContainerVirt, parseListeningPorts, parseMacs, parseSysctlRuntime, procSysPath, type NodeIdentity } from '../../roles/common/facts.ts'
+import { parseContainerVirt, parseListeningPorts, parseMacs, type NodeIdentity } from '../../roles/common/facts.ts'
 import { preflightFindings, preflightPassed } from '../../roles/common/preflight.ts'
 import { hostsBlock, renderChronySources, renderSysctlConf, renderTimesyncdConf } from '../../roles/common/render.ts'
-import { planSysctlNow } from '../../roles/common/runtime.ts'
 
 function inventory(hosts: Record<string, { address: string; vars?: Record<string, unknown> }>, groups: Record<string, string[]> = {}): Inventory {
   const hs = new Map<string, InventoryHost>(Object.entries(hosts).map(([name, h]) => [name, {
@@ -55,30 +54,6 @@ test('container detection: none is null', () => {
   assert.is(parseContainerVirt('systemd-nspawn\n'), 'systemd-nspawn')
   assert.is(parseContainerVirt('none\n'), null)
   assert.is(parseContainerVirt(''), null)
-})
-
-test('sysctl names map to /proc/sys paths, dots and slashes swapped', () => {
-  assert.is(procSysPath('net.ipv4.ip_forward'), '/proc/sys/net/ipv4/ip_forward')
-  assert.is(procSysPath('net.ipv4.conf.eth0/100.rp_filter'), '/proc/sys/net/ipv4/conf/eth0.100/rp_filter')
-})
-
-const RUNTIME = parseSysctlRuntime([
-  'net.ipv4.ip_forward rw 0',
-  'net.bridge.bridge-nf-call-iptables absent',
-  'net.netfilter.nf_conntrack_max ro 262144',
-  'net.ipv4.ip_local_port_range rw 32768 60999 ',
-  'vm.swappiness ro 60',
-].join('\n'))
-
-test('runtime sysctl plan: write what is writable and differs; read-only is persisted only; absent is reported', () => {
-  assert.equal(planSysctlNow({
-    'net.ipv4.ip_forward': 1, 'net.bridge.bridge-nf-call-iptables': 1, 'net.netfilter.nf_conntrack_max': 1000000,
-    'net.ipv4.ip_local_port_range': '32768   60999', 'vm.swappiness': 60,
-  }, RUNTIME), {
-    writes: ['net.ipv4.ip_forward=1'],
-    readOnly: [{ name: 'net.netfilter.nf_conntrack_max', runtime: '262144', want: '1000000' }],
-    missing: ['net.bridge.bridge-nf-call-iptables'],
-  })
 })
 
 test('listening ports from /proc/net/tcp and tcp6 (LISTEN only)', () => {

@@ -1,15 +1,12 @@
 /**
- * Role-local modules for the runtime half of node preparation (the persisted half is plain files
- * written by `template`/`kernelModule`): kernel parameters now, a list of kernel modules, and the
- * running hostname. Each follows the module contract: read-only check, apply does what it planned.
+ * Kernel parameters set at runtime only (`sysctl -w`), several in one task, each verified by reading
+ * it back from /proc/sys; persisting them is another task's job (a `template` of sysctl.d, or `sysctl`).
  */
-import { sh } from '../../lib/connection/quote.ts'
-import { change, defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
-import { ModuleError } from '../../lib/errors.ts'
-import { normalizeSysctlValue } from '../../lib/facts/sysctl.ts'
-import { kernelModule } from '../../lib/modules/kernel-module.ts'
-import { isHostname } from '../../lib/schema/net.ts'
-import { sysctlRuntime, type SysctlRuntime } from './facts.ts'
+import { sh } from '../connection/quote.ts'
+import { change, defineModule, noChange, type HostContext } from '../engine/module.ts'
+import { ModuleError } from '../errors.ts'
+import { normalizeSysctlValue } from '../facts/sysctl.ts'
+import { sysctlRuntime, type SysctlRuntime } from '../facts/sysctl-runtime.ts'
 
 export interface SysctlNowParams {
   /** name → value, already persisted by another task. */
@@ -72,57 +69,23 @@ export const sysctlNow = defineModule<SysctlNowParams, SysctlNowPlan>({
     return change(`sysctl -w ${plan.writes.join(' ')}`, { data: plan })
   },
   async apply(host, _p, { data }) {
-    const r = await host.exec(sh`sysctl -q -w ${[...data.writes]}`)
-    // procps exits 0 after some refused writes (EINVAL): the values read back are the truth
-    const names = data.writes.map((w) => w.slice(0, w.indexOf('=')))
-    // not host.fact: the cache still holds what check read
-    const after = sysctlRuntime.parse(await host.exec(sysctlRuntime.command(names)), names)
-    const failed = data.writes.filter((w) => after.get(w.slice(0, w.indexOf('=')))?.value !== w.slice(w.indexOf('=') + 1))
-    if (failed.length) {
-      throw new ModuleError('sysctlNow', `${failed.join(', ')}: the kernel kept its old value (sysctl exit ${r.code}: ${r.stderr.trim() || 'no message'})`)
+    const w = await writeSysctls(host, data.writes)
+    if (w.refused.length) {
+      throw new ModuleError('sysctlNow', `${w.refused.join(', ')}: the kernel kept its old value (sysctl exit ${w.code}: ${w.output || 'no message'})`)
     }
   },
 })
 
-export interface KernelModulesParams {
-  readonly names: readonly string[]
+/**
+ * `sysctl -w` every `name=value`, then the values read back from /proc/sys: procps exits 0 after some
+ * refused writes (read-only in a container's network namespace, EINVAL, clamped), so the read-back
+ * is the truth. The sysctl module and sysctlNow both write through here.
+ */
+export async function writeSysctls(host: HostContext, writes: readonly string[]): Promise<{ refused: string[]; now: Map<string, SysctlRuntime>; code: number; output: string }> {
+  const r = await host.exec(sh`sysctl -q -w ${[...writes]}`)
+  const names = writes.map((w) => w.slice(0, w.indexOf('=')))
+  // not host.fact: the cache still holds what check read
+  const now = sysctlRuntime.parse(await host.exec(sysctlRuntime.command(names)), names)
+  const refused = writes.filter((w) => now.get(w.slice(0, w.indexOf('=')))?.value !== w.slice(w.indexOf('=') + 1))
+  return { refused, now, code: r.code, output: (r.stderr.trim() || r.stdout.trim()) }
 }
-
-/** Several `kernelModule`s as one task (each name has its own modules-load.d file, so they never collide). */
-export const kernelModules = defineModule<KernelModulesParams, readonly string[]>({
-  name: 'kernelModules',
-  async check(host, p) {
-    const todo: string[] = []
-    const what: string[] = []
-    for (const name of p.names) {
-      const plan = await kernelModule.check(host, { name })
-      if (plan.changed) { todo.push(name); what.push(plan.summary) }
-    }
-    if (!todo.length) return noChange(`${p.names.join(', ')}: already loaded and loaded at boot`)
-    return change(what.join('; '), { data: todo })
-  },
-  async apply(host, _p, { data }) {
-    // re-checked one by one: check reads with exec, never a cached fact, so each plan is current
-    for (const name of data) {
-      const plan = await kernelModule.check(host, { name })
-      if (plan.changed) await kernelModule.apply(host, { name }, plan)
-    }
-  },
-})
-
-export interface HostnameNowParams {
-  readonly name: string
-}
-
-/** The running hostname (`hostname NAME`: hostnamectl needs systemd-hostnamed, absent in some containers). */
-export const hostnameNow = defineModule<HostnameNowParams, undefined>({
-  name: 'hostnameNow',
-  async check(host, p) {
-    if (!isHostname(p.name)) throw new ModuleError('hostnameNow', `name: expected an RFC 1123 host name, found '${p.name}'`)
-    const now = (await host.run(sh`hostname`)).stdout.trim()
-    return now === p.name ? noChange(`hostname already ${p.name}`) : change(`hostname ${p.name} (was ${now})`)
-  },
-  async apply(host: HostContext, p) {
-    await host.run(sh`hostname -- ${p.name}`)
-  },
-})
