@@ -10,7 +10,7 @@ export {
   type Play, type PlayOptions, type Playbook, type Role, type RoleVars, type Task, type TaskOptions, type Handler,
   type Preflight, type PreflightContext, type Params,
 } from './engine/task.ts'
-export { settings } from './engine/vars.ts'
+export { defineSettings, type RoleSettings } from './engine/vars.ts'
 export { main, runCli } from './cli/main.ts'
 
 // Modules and facts

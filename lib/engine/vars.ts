@@ -3,19 +3,47 @@
  * group_vars/haproxy.yml or `.ts`), so each role's slice is typed and validated on its own.
  * Precedence: role defaults < inventory/group/host vars < params given in the playbook < -e.
  */
-import { describe, fail, object, optional, type Schema } from '../schema/validate.ts'
+import { ConfigErrors } from '../errors.ts'
+import { describe, fail, object, optional, validate, type Schema } from '../schema/validate.ts'
 import type { HostContext } from './module.ts'
 import type { Item, Playbook, RoleVars } from './task.ts'
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
 
-/** The role's effective settings on this host. */
-export function settings<T extends object>(host: HostContext, key: string, defaults: T, params: Partial<T> = {}): T {
-  return settingsFromVars(host.vars, key, defaults, params)
+/**
+ * One role's settings, declared once: the key of its mapping in the vars, its strict schema, its
+ * defaults and the flat Ansible names it replaces. `vars` goes into the role's options (the inventory
+ * loader validates group_vars, inline vars and -e against it before any connection); `params`
+ * validates what a playbook passes to the role when the role is built; `of` gives a host's
+ * effective settings: defaults < vars < params.
+ */
+export interface RoleSettings<T extends object> {
+  readonly vars: RoleVars
+  readonly defaults: T
+  /** The playbook's params, checked against the schema; ConfigErrors naming `who params` and each key. */
+  params(params: Partial<T>, who: string): Partial<T>
+  of(host: HostContext, params: Partial<T>): T
+  /** The same from a host's vars alone (preflight checks, before any connection). */
+  fromVars(vars: Readonly<Record<string, unknown>>, params: Partial<T>): T
 }
 
-/** The same from a host's vars alone (preflight checks, before any connection). */
+export function defineSettings<T extends object>(spec: RoleVars & { readonly defaults: T }): RoleSettings<T> {
+  const { defaults, ...vars } = spec
+  return {
+    vars,
+    defaults,
+    params(params, who) {
+      const r = validate(spec.schema, params, `${who} params`, { key: spec.key })
+      if (r.errors.length) throw new ConfigErrors(r.errors)
+      return (r.value ?? {}) as Partial<T>
+    },
+    of: (host, params) => settingsFromVars(host.vars, spec.key, defaults, params),
+    fromVars: (v, params) => settingsFromVars(v, spec.key, defaults, params),
+  }
+}
+
+/** A role's effective settings from a host's vars: defaults < the role's mapping in the vars < params. */
 export function settingsFromVars<T extends object>(vars: Readonly<Record<string, unknown>>, key: string, defaults: T, params: Partial<T> = {}): T {
   const fromVars = vars[key]
   const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Partial<T>

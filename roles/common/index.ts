@@ -6,7 +6,7 @@
  */
 import type { HostContext } from '../../lib/engine/module.ts'
 import { handler, role, task, type Role } from '../../lib/engine/task.ts'
-import { settings } from '../../lib/engine/vars.ts'
+import { defineSettings } from '../../lib/engine/vars.ts'
 import { isAddress, isHostname } from '../../lib/schema/net.ts'
 import { array, boolean, enumOf, int, number, object, optional, record, refine, string, union } from '../../lib/schema/validate.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
@@ -113,8 +113,11 @@ const TIME = {
   timesyncd: { pkg: 'systemd-timesyncd', service: 'systemd-timesyncd', dir: '/etc/systemd/timesyncd.conf.d', path: '/etc/systemd/timesyncd.conf.d/kubeplay.conf', src: TEMPLATES.timesyncd },
 } as const
 
+const SETTINGS = defineSettings({ key: 'common', schema: commonVarsSchema, defaults: commonDefaults })
+
 export function common(params: Partial<CommonParams> = {}): Role {
-  const s = (h: HostContext): CommonParams => settings(h, 'common', commonDefaults, params)
+  const p = SETTINGS.params(params, 'common()')
+  const s = (h: HostContext): CommonParams => SETTINGS.of(h, p)
   const time = (h: HostContext) => TIME[s(h).timeSync === 'timesyncd' ? 'timesyncd' : 'chrony']
   const packages = (h: HostContext) => [...new Set([...s(h).packages, ...s(h).extraPackages])]
   const allSysctl = (h: HostContext) => ({ ...s(h).sysctl, ...s(h).extraSysctl })
@@ -161,5 +164,5 @@ export function common(params: Partial<CommonParams> = {}): Role {
         minMemoryMb: p.minMemoryMb,
       }
     }, { tags: ['preflight'], when: (h) => s(h).preflight !== 'off', whenReason: "common.preflight is 'off'" }),
-  ], { tags: [], vars: { key: 'common', schema: commonVarsSchema } })
+  ], { tags: [], vars: SETTINGS.vars })
 }

@@ -10,7 +10,7 @@ import { dpkgPackages } from '../../lib/facts/dpkg.ts'
 import { osRelease } from '../../lib/facts/os-release.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
 import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/task.ts'
-import { settings } from '../../lib/engine/vars.ts'
+import { defineSettings } from '../../lib/engine/vars.ts'
 import { ModuleError } from '../../lib/errors.ts'
 import { array, boolean, enumOf, object, optional, record, refine, string, union } from '../../lib/schema/validate.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
@@ -99,10 +99,13 @@ async function restrictOom(h: HostContext, p: ContainerdParams): Promise<boolean
   return !hasCapability(await h.fact(capabilityBoundingSet, undefined), CAP.SYS_RESOURCE)
 }
 
+const SETTINGS = defineSettings({ key: 'containerd', schema: containerdVarsSchema, defaults: containerdDefaults, ansibleNames: { containerd_version: 'version', containerd_systemd_cgroup: 'systemdCgroup' } })
+
 export function containerd(params: Partial<ContainerdParams> = {}): Role {
+  const given = SETTINGS.params(params, 'containerd()')
   // The pause image follows kubernetes.version unless containerd.kubernetesVersion says otherwise.
   const s = (h: HostContext): ContainerdParams => {
-    const p = settings(h, 'containerd', containerdDefaults, params)
+    const p = SETTINGS.of(h, given)
     const own = h.vars.containerd
     const explicit = params.kubernetesVersion ?? (own && typeof own === 'object' && 'kubernetesVersion' in own ? own.kubernetesVersion : undefined)
     const k8s = (h.vars.kubernetes as { version?: unknown } | undefined)?.version
@@ -149,5 +152,5 @@ export function containerd(params: Partial<ContainerdParams> = {}): Role {
     task('Start containerd at boot', systemdService, { name: 'containerd', enabled: true, state: 'started' as const }, { tags: ['service'] }),
     flushHandlers(),
     task('Check that containerd answers', containerdServer, { socket: SOCKET }, { tags: ['verify'] }),
-  ], { tags: [], vars: { key: 'containerd', schema: containerdVarsSchema, ansibleNames: { containerd_version: 'version', containerd_systemd_cgroup: 'systemdCgroup' } } })
+  ], { tags: [], vars: SETTINGS.vars })
 }

@@ -8,6 +8,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import type { HostContext } from '../../lib/engine/module.ts'
+import { defineSettings } from '../../lib/engine/vars.ts'
 import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/task.ts'
 import { ConfigError, ConfigErrors, ModuleError } from '../../lib/errors.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
@@ -18,7 +19,7 @@ import { assertion } from '../../lib/modules/assert.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
 import { renderTemplate, template } from '../../lib/modules/template.ts'
 import { readFileSync } from 'node:fs'
-import { HAPROXY_ANSIBLE_NAMES, haproxyModel, haproxyVarsSchema, mergeHaproxySettings, type HaproxyModel, type HaproxyParams } from './settings.ts'
+import { HAPROXY_ANSIBLE_NAMES, haproxyDefaults, haproxyModel, haproxyVarsSchema, mergeHaproxySettings, type HaproxyModel, type HaproxyParams } from './settings.ts'
 
 export {
   apiEndpoint, haproxyDefaults, haproxyModel, haproxyVarsSchema, mergeHaproxySettings,
@@ -71,11 +72,11 @@ export function haproxyPreflight(inv: Inventory, hosts: readonly string[], param
   return [...problems.values()]
 }
 
+// Nested settings (frontends, ingress, keepalived) merge one level deeper than other roles': `model` does that.
+const SETTINGS = defineSettings({ key: 'haproxy', schema: haproxyVarsSchema, defaults: haproxyDefaults, ansibleNames: HAPROXY_ANSIBLE_NAMES })
+
 export function haproxy(params: Partial<HaproxyParams> = {}): Role {
-  // Params given in the playbook are checked now, before any connection.
-  const r = validate(haproxyVarsSchema, params, 'haproxy() params', { key: 'haproxy' })
-  if (r.errors.length) throw new ConfigErrors(r.errors)
-  const p = r.value as Partial<HaproxyParams>
+  const p = SETTINGS.params(params, 'haproxy()')
   const kaEnabled = (h: HostContext) => model(h, p).keepalived !== undefined
 
   const reloadHaproxy = handler('Reload HAProxy', systemdService, { name: 'haproxy', state: 'reloaded' })
@@ -117,5 +118,5 @@ export function haproxy(params: Partial<HaproxyParams> = {}): Role {
     }),
     // The balancer is live when the role ends, not at the end of the play: later roles (kubeadm) use it.
     flushHandlers(),
-  ], { vars: { key: 'haproxy', schema: haproxyVarsSchema, ansibleNames: HAPROXY_ANSIBLE_NAMES }, preflight: (inv, hosts) => haproxyPreflight(inv, hosts, p) })
+  ], { vars: SETTINGS.vars, preflight: (inv, hosts) => haproxyPreflight(inv, hosts, p) })
 }

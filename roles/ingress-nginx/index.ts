@@ -9,7 +9,7 @@
  */
 import type { HostContext } from '../../lib/engine/module.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
-import { settings } from '../../lib/engine/vars.ts'
+import { defineSettings } from '../../lib/engine/vars.ts'
 import { ConfigError } from '../../lib/errors.ts'
 import { configCheck } from '../../lib/k8s/config-check.ts'
 import { applyManifest, fetchManifest, INGRESS_NGINX_BAREMETAL } from '../../lib/k8s/manifests.ts'
@@ -115,8 +115,11 @@ export function ingressProblems(p: IngressNginxParams, file = 'vars'): ConfigErr
   return errors
 }
 
+const SETTINGS = defineSettings({ key: 'ingressNginx', schema: ingressNginxVarsSchema, defaults: ingressNginxDefaults })
+
 export function ingressNginx(params: Partial<IngressNginxParams> = {}): Role {
-  const s = (h: HostContext): IngressNginxParams => settings(h, 'ingressNginx', ingressNginxDefaults, params)
+  const given = SETTINGS.params(params, 'ingressNginx()')
+  const s = (h: HostContext): IngressNginxParams => SETTINGS.of(h, given)
   const kc = (h: HostContext) => ({ kubeconfig: s(h).kubeconfig })
   return role('ingress-nginx', [
     task('Check the ingress-nginx settings', configCheck, (h) => ({ what: 'ingress-nginx settings', errors: ingressProblems(s(h)) })),
@@ -131,5 +134,5 @@ export function ingressNginx(params: Partial<IngressNginxParams> = {}): Role {
       resource: 'deployment/ingress-nginx-controller', for: 'condition=Available', namespace: INGRESS_NAMESPACE,
       timeoutSeconds: s(h).waitTimeoutSeconds, ...kc(h),
     }), { tags: ['ingress-install'] }),
-  ], { tags: ['kubernetes', 'ingress'], vars: { key: 'ingressNginx', schema: ingressNginxVarsSchema } })
+  ], { tags: ['kubernetes', 'ingress'], vars: SETTINGS.vars })
 }

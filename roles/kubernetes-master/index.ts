@@ -16,12 +16,12 @@ import { applyManifest, fetchManifest, FLANNEL, flannelManifest, manifestPath } 
 import { upload } from '../../lib/modules/upload.ts'
 import { flannelFromBundle } from '../kubernetes/artifacts.ts'
 import { renderKubeadmConfig } from '../../lib/k8s/kubeadm-render.ts'
-import { checkedParams, isFirstMaster, kubernetesSettingsCheck, modelOf } from '../kubernetes/common.ts'
+import { KUBERNETES_SETTINGS, isFirstMaster, kubernetesSettingsCheck, modelOf } from '../kubernetes/common.ts'
 import { kubeadmInit } from '../kubernetes/init.ts'
 import { kubeadmJoin } from '../kubernetes/join.ts'
 import { kubeconfigFile } from '../kubernetes/kubeconfig.ts'
 import { packageTasks } from '../kubernetes/packages.ts'
-import { ipv4OrUndefined, KUBERNETES_ANSIBLE_NAMES, kubernetesPreflight, kubernetesVarsSchema, type ClusterModel, type KubernetesParams } from '../kubernetes/settings.ts'
+import { ipv4OrUndefined, kubernetesPreflight, type ClusterModel, type KubernetesParams } from '../kubernetes/settings.ts'
 
 export const KUBEADM_CONFIG = '/etc/kubernetes/kubeadm-config.yaml'
 export const MASTER_TAGS = ['kubernetes', 'k8s-master'] as const
@@ -44,7 +44,7 @@ export function kubeadmConfigFor(m: ClusterModel, host: string): string {
 }
 
 export function kubernetesMaster(params: Partial<KubernetesParams> = {}): Role {
-  const p = checkedParams(params, 'kubernetesMaster()')
+  const p = KUBERNETES_SETTINGS.params(params, 'kubernetesMaster()')
   const model = modelOf(p)
   const first = isFirstMaster(model)
   const other = (h: HostContext): boolean => !first(h)
@@ -72,5 +72,5 @@ export function kubernetesMaster(params: Partial<KubernetesParams> = {}): Role {
       { tags: ['cni', 'flannel'], when: (h) => flannel(h) && model(h).s.packageSource === 'artifacts', whenReason: "Flannel is applied once, from the first master (or packageSource is not 'artifacts')" }),
     applyManifest(FLANNEL, { transform: (text, h) => flannelManifest(text, model(h).s.podSubnet) },
       { tags: ['cni', 'flannel'], when: flannel, whenReason: 'Flannel is applied once, from the first master (or cni is none)' }),
-  ], { tags: [...MASTER_TAGS], vars: { key: 'kubernetes', schema: kubernetesVarsSchema, ansibleNames: KUBERNETES_ANSIBLE_NAMES }, preflight: (inv, _hosts, ctx) => kubernetesPreflight(inv, params, ctx) })
+  ], { tags: [...MASTER_TAGS], vars: KUBERNETES_SETTINGS.vars, preflight: (inv, _hosts, ctx) => kubernetesPreflight(inv, params, ctx) })
 }

@@ -3,16 +3,11 @@
  * check-only task that reports it, and the tag sets.
  */
 import { defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
-import { ConfigErrors } from '../../lib/errors.ts'
-import { validate } from '../../lib/schema/validate.ts'
-import { kubernetesVarsSchema, modelFor, type ClusterModel, type KubernetesParams } from './settings.ts'
+import { defineSettings } from '../../lib/engine/vars.ts'
+import { KUBERNETES_ANSIBLE_NAMES, kubernetesDefaults, kubernetesVarsSchema, modelFor, type ClusterModel, type KubernetesParams } from './settings.ts'
 
-/** Params given in a playbook are checked when the role is built, before any connection. */
-export function checkedParams(params: Partial<KubernetesParams>, where: string): Partial<KubernetesParams> {
-  const r = validate(kubernetesVarsSchema, params, `${where} params`, { key: 'kubernetes' })
-  if (r.errors.length) throw new ConfigErrors(r.errors)
-  return r.value ?? {}
-}
+/** The kubernetes settings, declared once for both kubernetes roles (params checked when a role is built). */
+export const KUBERNETES_SETTINGS = defineSettings({ key: 'kubernetes', schema: kubernetesVarsSchema, defaults: kubernetesDefaults, ansibleNames: KUBERNETES_ANSIBLE_NAMES })
 
 export function modelOf(params: Partial<KubernetesParams>): (h: HostContext) => ClusterModel {
   return (h) => modelFor(h.vars, h.inventory, params)

@@ -12,7 +12,7 @@ import { settingsBundleFile } from '../kubernetes/artifacts.ts'
 import { upload } from '../../lib/modules/upload.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
-import { settings, settingsFromVars } from '../../lib/engine/vars.ts'
+import { defineSettings } from '../../lib/engine/vars.ts'
 import type { Inventory, Vars } from '../../lib/inventory/types.ts'
 import { configCheck } from '../../lib/k8s/config-check.ts'
 import { applyManifest, fetchManifest, manifestPath, METALLB_NATIVE } from '../../lib/k8s/manifests.ts'
@@ -115,8 +115,11 @@ export function metallbImages(): Role {
   ], { roleTags: ['kubernetes', 'metallb'], taskTags: ['metallb-install'] })
 }
 
+const SETTINGS = defineSettings({ key: 'metallb', schema: metallbVarsSchema, defaults: metallbDefaults, ansibleNames: { metallb_ip_range: 'pools', metallb_ip_pool: 'pools', metallb_addresses: 'pools' } })
+
 export function metallb(params: Partial<MetallbParams> = {}): Role {
-  const s = (h: HostContext): MetallbParams => settings(h, 'metallb', metallbDefaults, params)
+  const given = SETTINGS.params(params, 'metallb()')
+  const s = (h: HostContext): MetallbParams => SETTINGS.of(h, given)
   const install = { tags: ['metallb-install'] }
   const hasPools = { when: (h: HostContext) => s(h).pools.length > 0, whenReason: 'metallb.pools is empty (no address range yet)' }
 
@@ -146,7 +149,7 @@ export function metallb(params: Partial<MetallbParams> = {}): Role {
       webhookWaitSeconds: s(h).waitTimeoutSeconds,
     }), { tags: ['metallb-pools'], ...hasPools }),
   ], {
-    tags: ['kubernetes'], vars: { key: 'metallb', schema: metallbVarsSchema, ansibleNames: { metallb_ip_range: 'pools', metallb_ip_pool: 'pools', metallb_addresses: 'pools' } },
+    tags: ['kubernetes'], vars: SETTINGS.vars,
     // The same checks, before anything is contacted: ranges inside the node network, clear of node,
     // pod and service addresses (the task above repeats them for scripts that skip planning).
     preflight: (inventory, hosts) => {
@@ -154,7 +157,7 @@ export function metallb(params: Partial<MetallbParams> = {}): Role {
       // The vars' own shape first (a script may run a playbook without the CLI's validation).
       const shaped = validate(metallbVarsSchema, vars.metallb ?? {}, inventory.source, { key: 'metallb' })
       if (shaped.errors.length) return shaped.errors
-      const p = settingsFromVars(vars, 'metallb', metallbDefaults, params)
+      const p = SETTINGS.fromVars(vars, given)
       return validateMetallbConfig({ pools: p.pools, l2: p.l2 }, clusterNetwork(inventory, vars, p.nodeNetwork), { file: inventory.source })
     },
   })

@@ -11,7 +11,7 @@
  */
 import type { HostContext } from '../../lib/engine/module.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
-import { settings } from '../../lib/engine/vars.ts'
+import { defineSettings } from '../../lib/engine/vars.ts'
 import { applyManifest, fetchManifest, manifestPath, METRICS_SERVER } from '../../lib/k8s/manifests.ts'
 import { parseObjects, toYaml, type K8sObject } from '../../lib/k8s/objects.ts'
 import { array, boolean, int, object, optional, refine, string, type Schema } from '../../lib/schema/validate.ts'
@@ -94,8 +94,11 @@ export function metricsServerImages(): Role {
   return addonImages('metrics-server-images', [['Import the metrics-server image', 'metricsServer']], { roleTags: ['kubernetes', 'metrics-server'] })
 }
 
+const SETTINGS = defineSettings({ key: 'metricsServer', schema: metricsServerVarsSchema, defaults: metricsServerDefaults })
+
 export function metricsServer(params: Partial<MetricsServerParams> = {}): Role {
-  const s = (h: HostContext): MetricsServerParams => settings(h, 'metricsServer', metricsServerDefaults, params)
+  const given = SETTINGS.params(params, 'metricsServer()')
+  const s = (h: HostContext): MetricsServerParams => SETTINGS.of(h, given)
   const kc = (h: HostContext) => ({ kubeconfig: s(h).kubeconfig })
   const source = {
     when: (h: HostContext) => addonFromBundle(h) || s(h).manifestSha256 !== undefined,
@@ -118,5 +121,5 @@ export function metricsServer(params: Partial<MetricsServerParams> = {}): Role {
     task('Wait for the metrics API to be served', kubectlWait, (h) => ({
       resource: METRICS_API, for: 'condition=Available', timeoutSeconds: s(h).waitTimeoutSeconds, ...kc(h),
     }), source),
-  ], { tags: ['kubernetes', 'metrics-server'], vars: { key: 'metricsServer', schema: metricsServerVarsSchema } })
+  ], { tags: ['kubernetes', 'metrics-server'], vars: SETTINGS.vars })
 }

@@ -10,8 +10,8 @@
 import { sh } from '../../lib/connection/quote.ts'
 import { defineModule, noChange, type HostContext } from '../../lib/engine/module.ts'
 import { flushHandlers, handler, role, task, type Role } from '../../lib/engine/task.ts'
-import { ConfigErrors, ModuleError } from '../../lib/errors.ts'
-import { validate } from '../../lib/schema/validate.ts'
+import { ModuleError } from '../../lib/errors.ts'
+import { defineSettings } from '../../lib/engine/vars.ts'
 import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { assertion } from '../../lib/modules/assert.ts'
 import { blockInFile } from '../../lib/modules/block-in-file.ts'
@@ -19,7 +19,7 @@ import { command } from '../../lib/modules/command.ts'
 import { file } from '../../lib/modules/file.ts'
 import { mount } from '../../lib/modules/mount.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
-import { exportClients, exportsLine, mergeNfsSettings, NFS_ANSIBLE_NAMES, nfsSource, nfsVarsSchema, type NfsParams } from './settings.ts'
+import { exportClients, exportsLine, mergeNfsSettings, NFS_ANSIBLE_NAMES, nfsDefaults, nfsSource, nfsVarsSchema, type NfsParams } from './settings.ts'
 
 export {
   exportClients, exportsLine, mergeNfsSettings, nfsDefaults, nfsServerAddress, nfsSource, nfsVarsSchema, type NfsParams,
@@ -59,17 +59,13 @@ export const kernelNfs = defineModule<KernelNfsParams>({
   apply: async () => {},
 })
 
-function checkedParams(params: Partial<NfsParams>, who: string): Partial<NfsParams> {
-  const r = validate(nfsVarsSchema, params, `${who}() params`, { key: 'nfs' })
-  if (r.errors.length) throw new ConfigErrors(r.errors)
-  return r.value as Partial<NfsParams>
-}
+const SETTINGS = defineSettings({ key: 'nfs', schema: nfsVarsSchema, defaults: nfsDefaults, ansibleNames: NFS_ANSIBLE_NAMES })
 
 const settingsOf = (h: HostContext, p: Partial<NfsParams>): NfsParams => mergeNfsSettings(h.vars.nfs, p)
 
 /** The NFS server: package, export directory, `/etc/exports` entry, `exportfs -ra` on change, service. */
 export function nfsServer(params: Partial<NfsParams> = {}): Role {
-  const p = checkedParams(params, 'nfsServer')
+  const p = SETTINGS.params(params, 'nfsServer()')
   const reexport = handler('Re-export the NFS shares', command, { argv: ['exportfs', '-ra'] })
   return role('nfs-server', [
     task('Check NFS server settings', assertion, (h) => {
@@ -97,12 +93,12 @@ export function nfsServer(params: Partial<NfsParams> = {}): Role {
       whenReason: 'nfs.startServer is false',
     }),
     flushHandlers(),
-  ], { tags: ['nfs'], vars: { key: 'nfs', schema: nfsVarsSchema, ansibleNames: NFS_ANSIBLE_NAMES } })
+  ], { tags: ['nfs'], vars: SETTINGS.vars })
 }
 
 /** An NFS client: nfs-common, the mount point, the fstab entry (`_netdev`), mounted. */
 export function nfsClient(params: Partial<NfsParams> = {}): Role {
-  const p = checkedParams(params, 'nfsClient')
+  const p = SETTINGS.params(params, 'nfsClient()')
   return role('nfs-client', [
     task('Check NFS client settings', assertion, (h) => {
       const s = settingsOf(h, p)
@@ -121,5 +117,5 @@ export function nfsClient(params: Partial<NfsParams> = {}): Role {
       const s = settingsOf(h, p)
       return { path: s.mountPath, src: nfsSource(s, h.inventory), fstype: 'nfs', opts: s.mountOptions.join(','), state: s.mountState }
     }),
-  ], { tags: ['nfs'], vars: { key: 'nfs', schema: nfsVarsSchema, ansibleNames: NFS_ANSIBLE_NAMES } })
+  ], { tags: ['nfs'], vars: SETTINGS.vars })
 }

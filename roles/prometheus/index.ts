@@ -8,7 +8,7 @@
 import type { Secret } from '../../lib/secret.ts'
 import type { HostContext } from '../../lib/engine/module.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
-import { settings } from '../../lib/engine/vars.ts'
+import { defineSettings } from '../../lib/engine/vars.ts'
 import { configCheck } from '../../lib/k8s/config-check.ts'
 import { isIPv4 } from '../../lib/schema/net.ts'
 import { array, boolean, enumOf, int, object, optional, refine, secretWord, string, type Schema } from '../../lib/schema/validate.ts'
@@ -134,8 +134,11 @@ export function prometheusImages(): Role {
   ], { roleTags: ['kubernetes', 'monitoring', 'prometheus'] })
 }
 
+const SETTINGS = defineSettings({ key: 'prometheus', schema: prometheusVarsSchema, defaults: prometheusDefaults, ansibleNames: { grafana_admin_password: 'grafanaAdminPassword', grafana_admin_user: 'grafanaAdminUser', prometheus_retention: 'retention' } })
+
 export function prometheus(params: Partial<PrometheusParams> = {}): Role {
-  const s = (h: HostContext): PrometheusParams => settings(h, 'prometheus', prometheusDefaults, params)
+  const given = SETTINGS.params(params, 'prometheus()')
+  const s = (h: HostContext): PrometheusParams => SETTINGS.of(h, given)
   const stack = (h: HostContext): string => {
     const p = s(h)
     return renderMonitoringStack({
@@ -180,5 +183,5 @@ export function prometheus(params: Partial<PrometheusParams> = {}): Role {
     task('Wait for the Grafana rollout', kubectlWait, rollout('grafana'), {
       ...waitOpts, when: (h: HostContext) => s(h).wait && grafana(h), whenReason: 'prometheus.wait is false, or Grafana is not installed',
     }),
-  ], { tags: ['kubernetes', 'monitoring'], vars: { key: 'prometheus', schema: prometheusVarsSchema, ansibleNames: { grafana_admin_password: 'grafanaAdminPassword', grafana_admin_user: 'grafanaAdminUser', prometheus_retention: 'retention' } } })
+  ], { tags: ['kubernetes', 'monitoring'], vars: SETTINGS.vars })
 }
