@@ -16,7 +16,7 @@ import { applyManifest, fetchManifest, FLANNEL, flannelManifest, manifestPath } 
 import { upload } from '../../lib/modules/upload.ts'
 import { flannelFromBundle } from '../kubernetes/artifacts.ts'
 import { renderKubeadmConfig } from '../../lib/k8s/kubeadm-render.ts'
-import { KUBERNETES_SETTINGS, isFirstMaster, kubernetesSettingsCheck, modelOf } from '../kubernetes/common.ts'
+import { KUBERNETES_SETTINGS, isFirstMaster, modelOf, settingsCheck } from '../kubernetes/common.ts'
 import { kubeadmInit } from '../kubernetes/init.ts'
 import { kubeadmJoin } from '../kubernetes/join.ts'
 import { kubeconfigFile } from '../kubernetes/kubeconfig.ts'
@@ -52,7 +52,7 @@ export function kubernetesMaster(params: Partial<KubernetesParams> = {}): Role {
   const firstOnly = { when: first, whenReason: 'not the first master' }
 
   return role('kubernetes-master', [
-    task('Check the Kubernetes settings', kubernetesSettingsCheck, (h) => ({ model: model(h), host: h.name }), { withRole: true }),
+    settingsCheck(model),
     ...packageTasks(model, [], true),
     // The kubeadm package creates it; with preinstalled tools it may not exist yet.
     task('Create /etc/kubernetes', file, { path: '/etc/kubernetes', state: 'directory', owner: 'root', group: 'root', mode: '0755' },

@@ -5,7 +5,7 @@
  * nothing, and a reset node (kubelet.conf gone) rejoins even under `--limit`.
  */
 import { role, task, type Role } from '../../lib/engine/task.ts'
-import { KUBERNETES_SETTINGS, kubernetesSettingsCheck, modelOf } from '../kubernetes/common.ts'
+import { KUBERNETES_SETTINGS, modelOf, settingsCheck } from '../kubernetes/common.ts'
 import { kubeadmJoin } from '../kubernetes/join.ts'
 import { packageTasks } from '../kubernetes/packages.ts'
 import { kubernetesPreflight, type KubernetesParams } from '../kubernetes/settings.ts'
@@ -16,7 +16,7 @@ export function kubernetesWorker(params: Partial<KubernetesParams> = {}): Role {
   const p = KUBERNETES_SETTINGS.params(params, 'kubernetesWorker()')
   const model = modelOf(p)
   return role('kubernetes-worker', [
-    task('Check the Kubernetes settings', kubernetesSettingsCheck, (h) => ({ model: model(h), host: h.name }), { withRole: true }),
+    settingsCheck(model),
     ...packageTasks(model, []),
     task('Join the cluster as a worker (kubeadm join)', kubeadmJoin, (h) => ({ model: model(h), controlPlane: false }), { tags: ['join'] }),
   ], { tags: [...WORKER_TAGS], vars: KUBERNETES_SETTINGS.vars, preflight: (inv, _hosts, ctx) => kubernetesPreflight(inv, params, ctx) })
