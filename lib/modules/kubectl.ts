@@ -6,13 +6,18 @@
  */
 import { sh, type ShellCommand, type ShellValue } from '../connection/quote.ts'
 import { Secret, isSecret, reveal } from '../secret.ts'
-import type { ExecOptions } from '../connection/types.ts'
-import { change, defineModule, noChange, type FileDiff, type HostContext } from '../engine/module.ts'
-import { CommandError, ModuleError, TimeoutError } from '../errors.ts'
-import { kubectlAccess } from '../facts/kubectl.ts'
+import { change, defineModule, noChange, type HostContext } from '../engine/module.ts'
+import { CommandError, ModuleError } from '../errors.ts'
 import { fetchOnHost, validateFetch } from './download.ts'
+import { diffSummary, objectsDiff, parseKubectlDiff, type ObjectDiff } from './kubectl-diff.ts'
+import {
+  ADMIN_KUBECONFIG, asRoot, describeWait, kubectlWait, NAME, runWait, unavailable, validateWait, waitCommand,
+  type KubectlWaitParams, type KubectlWaitSpec,
+} from './kubectl-wait.ts'
 
-export const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf'
+export { diffSummary, objectsDiff, parseKubectlDiff, type ObjectDiff }
+export { ADMIN_KUBECONFIG, kubectlWait, validateWait, waitCommand, describeWait, type KubectlWaitParams, type KubectlWaitSpec }
+
 export const MANIFEST_DIR = '/etc/kubeplay/manifests'
 
 /** A manifest fetched on the host by URL, pinned by sha256, kept at `dest` and applied from there. */
@@ -25,18 +30,6 @@ export interface RemoteManifest {
 
 /** YAML text (a Secret when it holds one: never printed), a file already on the host, or a pinned URL. */
 export type ManifestSource = string | Secret | { readonly path: string } | RemoteManifest
-
-/** `kubectl wait` for a condition, or `kubectl rollout status` for a workload. */
-export interface KubectlWaitSpec {
-  /** `deployment/controller`, `daemonset/speaker`. */
-  readonly resource: string
-  /** `condition=Available`, `jsonpath={.status.phase}=Running`; omitted: `kubectl rollout status`. */
-  readonly for?: string
-  /** @default the module's namespace */
-  readonly namespace?: string
-  /** @default 300 */
-  readonly timeoutSeconds?: number
-}
 
 export interface KubectlParams {
   /** YAML text (or a Secret), a file already on the host (`{ path }`), or a pinned download (`{ url, sha256 }`). */
@@ -64,8 +57,6 @@ export interface KubectlPlan {
   readonly fetch?: RemoteManifest & { readonly dest: string }
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
-const RESOURCE = /^[a-z0-9.-]+\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/i
 
 /** Pure: the parameters' problems as one ModuleError, before anything runs. */
 export function validateKubectl(p: KubectlParams): void {
@@ -102,14 +93,6 @@ async function execAdmitted(host: HostContext, p: KubectlParams, cmd: ShellComma
   }
 }
 
-export function validateWait(w: KubectlWaitSpec): void {
-  if (!RESOURCE.test(w.resource)) throw new ModuleError('kubectl', `wait.resource: expected kind/name like deployment/controller, found '${w.resource}'`)
-  if (w.for !== undefined && !/^(condition=|jsonpath=|delete$|create$)/.test(w.for)) throw new ModuleError('kubectl', `wait.for: expected condition=…, jsonpath=…, delete or create, found '${w.for}'`)
-  if (w.namespace !== undefined && !NAME.test(w.namespace)) throw new ModuleError('kubectl', `wait.namespace: expected a DNS label, found '${w.namespace}'`)
-  const t = w.timeoutSeconds
-  if (t !== undefined && (!Number.isInteger(t) || t < 0)) throw new ModuleError('kubectl', `wait.timeoutSeconds: expected a whole number ≥ 0, found ${t}`)
-}
-
 function remoteDest(m: RemoteManifest): string {
   return m.dest ?? `${MANIFEST_DIR}/${m.sha256.toLowerCase().slice(0, 16)}.yaml`
 }
@@ -139,72 +122,11 @@ export function applyCommand(p: KubectlParams): ShellCommand {
   return sh`kubectl ${common(p)} apply --server-side ${`--field-manager=${p.fieldManager ?? 'kubeplay'}`} --force-conflicts ${pruneArgs(p)} ${manifestInput(p.manifest).args}`
 }
 
-/** Pure: `kubectl wait` / `kubectl rollout status`; `timeoutSeconds: 0` checks once. */
-export function waitCommand(w: KubectlWaitSpec, kubeconfig = ADMIN_KUBECONFIG, namespace?: string, timeoutSeconds = w.timeoutSeconds ?? 300): ShellCommand {
-  const ns = w.namespace ?? namespace
-  const base: ShellValue[] = [`--kubeconfig=${kubeconfig}`, ...(ns ? ['-n', ns] : [])]
-  if (w.for === undefined) {
-    // rollout status: timeout 0 means "forever" there; --watch=false reports once instead.
-    const how = timeoutSeconds === 0 ? ['--watch=false'] : [`--timeout=${timeoutSeconds}s`]
-    return sh`kubectl ${base} rollout status ${how} ${w.resource}`
-  }
-  return sh`kubectl ${base} wait ${`--for=${w.for}`} ${`--timeout=${timeoutSeconds}s`} ${w.resource}`
-}
-
-export function describeWait(w: KubectlWaitSpec): string {
-  return w.for === undefined ? `rollout of ${w.resource}` : `${w.resource} ${w.for}`
-}
-
-/** One object's section of a `kubectl diff`: `apps.v1.Deployment.metallb-system.controller`. */
-export interface ObjectDiff {
-  readonly object: string
-  readonly before: string
-  readonly after: string
-}
-
-/**
- * Pure: a `kubectl diff` (unified diffs of LIVE vs MERGED files, one per object) split into per-object
- * before/after texts, so the engine shows and masks it like any file diff.
- */
-export function parseKubectlDiff(text: string): ObjectDiff[] {
-  const out: ObjectDiff[] = []
-  let cur: { object: string; before: string[]; after: string[] } | null = null
-  const flush = (): void => { if (cur) out.push({ object: cur.object, before: cur.before.join('\n'), after: cur.after.join('\n') }) }
-  for (const line of text.split('\n')) {
-    const head = /^diff .*?(\S+)\s+\S+$/.exec(line)
-    if (head) {
-      flush()
-      cur = { object: head[1]!.split('/').pop()!, before: [], after: [] }
-      continue
-    }
-    if (!cur || /^(---|\+\+\+|@@) /.test(line) || line.startsWith('\\ No newline')) continue
-    if (line.startsWith('-')) cur.before.push(line.slice(1))
-    else if (line.startsWith('+')) cur.after.push(line.slice(1))
-    else if (line.startsWith(' ') || line === '') { cur.before.push(line.slice(1)); cur.after.push(line.slice(1)) }
-  }
-  flush()
-  return out
-}
-
-/** Pure: per-object diffs as one FileDiff (a `# object` header before each), for the report. */
-export function objectsDiff(objects: readonly ObjectDiff[], label: string): FileDiff {
-  const join = (side: 'before' | 'after'): string => objects.map((o) => `# ${o.object}\n${o[side]}`).join('\n')
-  return { path: label, before: join('before'), after: join('after') }
-}
-
 function label(m: ManifestSource): string {
   if (typeof m === 'string' || isSecret(m)) return 'manifest'
   return 'path' in m ? m.path : m.url
 }
 
-/** Pure: summary of what would change. */
-export function diffSummary(objects: readonly ObjectDiff[]): string {
-  const names = objects.map((o) => o.object)
-  const shown = names.slice(0, 4).join(', ') + (names.length > 4 ? `, +${names.length - 4} more` : '')
-  return `apply ${names.length} object${names.length === 1 ? '' : 's'} (${shown})`
-}
-
-const asRoot: ExecOptions = { become: true }
 
 /**
  * Pure: when `kubectl diff` fails because the manifest itself creates what the dry run needs (its
@@ -217,22 +139,6 @@ export function notYetThere(stderr: string): string | null {
   const kind = /no matches for kind "([^"]+)"/.exec(stderr) ?? /the server could not find the requested resource.*?\(([^)]*)\)/.exec(stderr)
   if (kind) return `resource type ${kind[1]}`
   return /ensure CRDs are installed first/.test(stderr) ? 'a CRD' : null
-}
-
-/**
- * No cluster to ask (no kubectl, no kubeconfig, the manifest file not fetched yet): in check mode a
- * planned change, since an earlier task of the same run would create it; in a real run an error that
- * says which earlier role was expected to.
- */
-async function unavailable(host: HostContext, p: KubectlParams): Promise<string | null> {
-  const kubeconfig = p.kubeconfig ?? ADMIN_KUBECONFIG
-  const access = await host.fact(kubectlAccess, kubeconfig)
-  const why = !access.kubectl ? 'kubectl not installed yet'
-    : !access.kubeconfig ? `cluster not initialised yet (no ${kubeconfig})` : null
-  if (why && !host.checkMode) {
-    throw new ModuleError('kubectl', `${host.name}: ${why}: expected kubectl and a readable ${kubeconfig} (the kubernetes-master role creates them)`)
-  }
-  return why
 }
 
 export const kubectl = defineModule<KubectlParams, KubectlPlan>({
@@ -270,39 +176,5 @@ export const kubectl = defineModule<KubectlParams, KubectlPlan>({
     if (r.code !== 0) throw new CommandError(host.name, applyCommand(p).masked, r.code, r.stdout, r.stderr)
     if (p.wait) await runWait(host, p.wait, p.kubeconfig, p.namespace)
     return { output: r.stdout }
-  },
-})
-
-async function runWait(host: HostContext, w: KubectlWaitSpec, kubeconfig?: string, namespace?: string): Promise<void> {
-  const secs = w.timeoutSeconds ?? 300
-  const cmd = waitCommand(w, kubeconfig, namespace, secs)
-  const r = await host.exec(cmd, { ...asRoot, timeoutMs: secs * 1000 + 30_000 })
-  if (r.code === 0) return
-  if (/timed out/i.test(r.stderr)) throw new TimeoutError(host.name, `waiting for ${describeWait(w)}`, secs * 1000)
-  throw new CommandError(host.name, cmd.masked, r.code, r.stdout, r.stderr)
-}
-
-export interface KubectlWaitParams extends KubectlWaitSpec {
-  /** @default '/etc/kubernetes/admin.conf' */
-  readonly kubeconfig?: string
-}
-
-/**
- * Waits until a condition holds or a rollout is complete. Waiting is not a change: `check` looks once
- * (`--timeout=0s`), `apply` waits and reports ok.
- */
-export const kubectlWait = defineModule<KubectlWaitParams, undefined>({
-  name: 'kubectlWait',
-  async check(host, p) {
-    validateWait(p)
-    const why = await unavailable(host, { manifest: '-', kubeconfig: p.kubeconfig })
-    if (why) return change(`${why}: wait for ${describeWait(p)}`)
-    const r = await host.exec(waitCommand(p, p.kubeconfig, undefined, 0), asRoot)
-    const done = r.code === 0 && (p.for !== undefined || /successfully rolled out/.test(r.stdout))
-    return done ? noChange(`${describeWait(p)}: ready`) : change(`wait for ${describeWait(p)}`)
-  },
-  async apply(host, p) {
-    await runWait(host, p, p.kubeconfig)
-    return { changed: false }
   },
 })
