@@ -20,7 +20,7 @@ import { flushHandlers, handler, play, playbook, task, type Handler, type Item, 
 import { main } from '../lib/cli/main.ts'
 import { ConfigError } from '../lib/errors.ts'
 import type { Inventory } from '../lib/inventory/types.ts'
-import { formatVersion, packageVersion, parseKubeVersion, repoMinor, upgradeStep, vVersion, type KubeVersion } from '../lib/k8s/kubeadm-version.ts'
+import { formatVersion, packageVersion, parseKubeVersion, upgradeStep, vVersion, type KubeVersion } from '../lib/k8s/kubeadm-version.ts'
 import { aptPackages } from '../lib/modules/apt-packages.ts'
 import { aptRepository } from '../lib/modules/apt-repository.ts'
 import { command } from '../lib/modules/command.ts'

@@ -3,12 +3,12 @@
  * to what the templates render (backends, keepalived peers). Every problem is found here, before a
  * task touches the host, and named by its key (`haproxy.mastersGroup`, `haproxy.keepalived.vip`).
  */
-import { isSecret, Secret } from '../../lib/secret.ts'
+import { Secret } from '../../lib/secret.ts'
 import { ConfigError, ModuleError } from '../../lib/errors.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
 import { isIPv4 } from '../../lib/schema/net.ts'
 import {
-  boolean, describe, enumOf, int, INVALID, object, optional, record, refine, secretWord, string, validate, type Schema,
+  boolean, describe, enumOf, int, object, optional, record, refine, secretWord, string, validate,
 } from '../../lib/schema/validate.ts'
 
 export interface HaproxyIngressParams {
