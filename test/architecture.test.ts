@@ -85,7 +85,7 @@ test('no import cycles between the files of lib/ (type-only imports included)', 
 
 /** Files still over 250 lines, to be split (issue: architecture). A file leaves the list when it is. */
 const TOO_LONG_FOR_NOW = new Set([
-  'lib/bundle/build.ts', 'lib/k8s/kubeadm-config.ts', 'lib/connection/ssh.ts',
+  'lib/connection/ssh.ts',
 ])
 
 test('no file in lib/ over 250 lines, but those listed to be split; listed ones that shrank leave the list', () => {
