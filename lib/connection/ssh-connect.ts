@@ -191,3 +191,11 @@ export async function openSshClient(host: string, s: ResolvedConnection, opts: S
   }
   return { ssh, release }
 }
+
+/** Pure: why sudo refused to open the root shell, from its output (wrong password, password needed, anything else). */
+export function sudoFailure(host: string, user: string, stderr: string, cause: unknown): ConnectError {
+  const said = stderr.replace(/kp-sudo-\S+:/g, '').trim().split('\n').slice(-3).join(' | ')
+  if (/incorrect password|try again/i.test(said)) return new ConnectError(host, 'sudo-password-wrong', `sudo as ${user} refused the become password`, { cause })
+  if (/password is required|no tty|askpass/i.test(said)) return new ConnectError(host, 'sudo-required', `sudo as ${user} needs a password: set becomePassword`, { cause })
+  return new ConnectError(host, 'sudo-required', `sudo as ${user} failed: ${said || 'no output'}`, { cause })
+}

@@ -7,13 +7,12 @@ import { randomBytes } from 'node:crypto'
 import type { NodeSSH } from 'node-ssh'
 import type { Client, ClientChannel } from 'ssh2'
 import { CommandError, ConnectError, TimeoutError } from '../errors.ts'
-import type { ResolvedConnection } from './types.ts'
 import { readFileVia, writeFileVia } from './commands.ts'
 import { quote, type ShellCommand } from './quote.ts'
 import { reveal } from '../secret.ts'
 import { markerPrintf, ShellSession, wrapCommand, type Marked } from './shell-session.ts'
-import { openSshClient, type SshConnectOptions } from './ssh-connect.ts'
-import type { Connection, ExecOptions, ExecResult, WriteOptions } from './types.ts'
+import { openSshClient, sudoFailure, type SshConnectOptions } from './ssh-connect.ts'
+import type { Connection, ExecOptions, ExecResult, ResolvedConnection, WriteOptions } from './types.ts'
 
 export { JumpPool, type SshConnectOptions } from './ssh-connect.ts'
 
@@ -222,18 +221,10 @@ export class SshConnection implements Connection {
     } catch (e) {
       session.kill(e as Error)
       if (e instanceof ConnectError && e.reason !== 'closed') throw e
-      throw this.#sudoFailure(stderr, e)
+      throw sudoFailure(this.host, this.#settings.user, stderr, e)
     } finally {
       ch.stderr.off('data', onStderr)
     }
-  }
-
-  #sudoFailure(stderr: string, cause: unknown): ConnectError {
-    const said = stderr.replace(/kp-sudo-\S+:/g, '').trim().split('\n').slice(-3).join(' | ')
-    const user = this.#settings.user
-    if (/incorrect password|try again/i.test(said)) return new ConnectError(this.host, 'sudo-password-wrong', `sudo as ${user} refused the become password`, { cause })
-    if (/password is required|no tty|askpass/i.test(said)) return new ConnectError(this.host, 'sudo-required', `sudo as ${user} needs a password: set becomePassword`, { cause })
-    return new ConnectError(this.host, 'sudo-required', `sudo as ${user} failed: ${said || 'no output'}`, { cause })
   }
 
   /** Streams large stdin to a private temp file over its own channel; the command reads and removes it. */
