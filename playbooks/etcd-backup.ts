@@ -14,6 +14,7 @@ import { change, defineModule, noChange } from '../lib/engine/module.ts'
 import { play, playbook, task, type Playbook } from '../lib/engine/task.ts'
 import { CommandError, ModuleError } from '../lib/errors.ts'
 import { aptPackages } from '../lib/modules/apt-packages.ts'
+import { commandPath } from '../lib/k8s/node-facts.ts'
 
 export const ETCD_SNAPSHOT_DIR = '/var/backups/etcd'
 export const ETCDCTL_FLAGS = [
@@ -83,8 +84,8 @@ export const etcdSnapshot = defineModule<{ retention: number; localDir: string }
 const etcdctlMissing = defineModule<Record<string, never>>({
   name: 'etcdctlPresent',
   async check(host) {
-    const r = await host.exec(sh`command -v etcdctl`)
-    return r.code === 0 ? noChange(`etcdctl at ${r.stdout.trim()}`) : change('etcdctl missing')
+    const path = await host.fact(commandPath, 'etcdctl')
+    return path ? noChange(`etcdctl at ${path}`) : change('etcdctl missing')
   },
   async apply() {},
 })
@@ -97,7 +98,7 @@ export function etcdBackupPlaybook(o: EtcdBackupOptions = {}): Playbook {
       task('Look for etcdctl', etcdctlMissing, {}, { tags: ['etcd-backup'] }),
       task('Install etcdctl (etcd-client)', aptPackages, { names: ['etcd-client'] }, {
         tags: ['etcd-backup'],
-        when: async (h) => (await h.exec(sh`command -v etcdctl`)).code !== 0,
+        when: async (h) => (await h.fact(commandPath, 'etcdctl')) === null,
         whenReason: 'etcdctl is already installed',
       }),
       task('Snapshot etcd and copy it to the controller', etcdSnapshot, (h) => ({

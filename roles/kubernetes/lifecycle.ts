@@ -6,9 +6,10 @@
 import { sh, type ShellCommand } from '../../lib/connection/quote.ts'
 import { change, defineModule, hostValue, noChange, type HostContext } from '../../lib/engine/module.ts'
 import { CommandError } from '../../lib/errors.ts'
-import { formatVersion, parseKubeVersion, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
+import { formatVersion, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
+import { APISERVER_MANIFEST, controlPlaneVersionFact, kubeletVersionFact, nodeNameFact, parseApiserverVersion } from '../../lib/k8s/node-facts.ts'
 
-export const APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml'
+export { APISERVER_MANIFEST, parseApiserverVersion }
 
 /**
  * `kubeadm reset -f` and what it leaves behind, as its own output asks: CNI config and IPAM state,
@@ -38,31 +39,16 @@ export function retryForbidden(cmd: ShellCommand): ShellCommand {
 /** Exit 0 when kubeadm left anything on the node (kubeconfigs, certificates, static pods, etcd data). */
 export const KUBEADM_LEFTOVERS = sh`for f in /etc/kubernetes/kubelet.conf /etc/kubernetes/bootstrap-kubelet.conf /etc/kubernetes/admin.conf /etc/kubernetes/pki/ca.crt /var/lib/etcd/member /etc/kubernetes/manifests/*.yaml; do [ -e "$f" ] && exit 0; done; exit 1`
 
-/** Pure: the kube-apiserver image tag in its static pod manifest → the control plane's version. */
-export function parseApiserverVersion(manifest: string): KubeVersion | null {
-  const m = /image:\s*\S*kube-apiserver:(v?\d+\.\d+\.\d+)\b/.exec(manifest)
-  return m ? parseKubeVersion(m[1]!) : null
-}
-
 /** The version this host's kube-apiserver runs (null: no control plane here). */
-export async function controlPlaneVersion(host: HostContext): Promise<KubeVersion | null> {
-  const b = await host.conn.readFile(APISERVER_MANIFEST, { become: true })
-  return b ? parseApiserverVersion(b.toString('utf8')) : null
-}
+export const controlPlaneVersion = (host: HostContext): Promise<KubeVersion | null> => host.fact(controlPlaneVersionFact, undefined)
 
-/** `kubelet --version` → the node's kubelet version (null: no kubelet). */
-export async function kubeletVersion(host: HostContext): Promise<KubeVersion | null> {
-  const r = await host.exec(sh`command -v kubelet >/dev/null 2>&1 && kubelet --version`)
-  const m = /v(\d+\.\d+\.\d+)/.exec(r.stdout)
-  return r.code === 0 && m ? parseKubeVersion(m[1]!) : null
-}
+/** The node's kubelet version (null: no kubelet). */
+export const kubeletVersion = (host: HostContext): Promise<KubeVersion | null> => host.fact(kubeletVersionFact, undefined)
 
 export const sameVersion = (a: KubeVersion | null, b: KubeVersion): boolean => !!a && formatVersion(a) === formatVersion(b)
 
 /** The node name kubeadm registers by default: the host's hostname, lower-cased (lab and seed hosts are named like their inventory entry). */
-export async function nodeName(host: HostContext): Promise<string> {
-  return (await host.run(sh`hostname`)).stdout.trim().toLowerCase()
-}
+export const nodeName = (host: HostContext): Promise<string> => host.fact(nodeNameFact, undefined)
 
 export interface OnFirstMasterParams {
   readonly masters: string
