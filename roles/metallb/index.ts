@@ -14,7 +14,7 @@ import type { HostContext } from '../../lib/engine/module.ts'
 import { role, task, type Role } from '../../lib/engine/task.ts'
 import { defineSettings } from '../../lib/engine/vars.ts'
 import type { Inventory, Vars } from '../../lib/inventory/types.ts'
-import { configCheck } from '../../lib/k8s/config-check.ts'
+import { assertion } from '../../lib/modules/assert.ts'
 import { applyManifest, fetchManifest, manifestPath, METALLB_NATIVE } from '../../lib/k8s/manifests.ts'
 import { isIPv4 } from '../../lib/schema/net.ts'
 import { array, boolean, INVALID, int, object, optional, refine, string, validate, type Schema } from '../../lib/schema/validate.ts'
@@ -124,14 +124,10 @@ export function metallb(params: Partial<MetallbParams> = {}): Role {
   const hasPools = { when: (h: HostContext) => s(h).pools.length > 0, whenReason: 'metallb.pools is empty (no address range yet)' }
 
   return role('metallb', [
-    task('Check the MetalLB address pools against the cluster network', configCheck, (h) => {
-      const p = s(h)
-      const cfg = { pools: p.pools, l2: p.l2 }
-      return {
-        what: `MetalLB pools (${p.pools.map((x) => x.addresses.join(', ')).join('; ') || 'none'})`,
-        errors: [...validateMetallbConfig(cfg, clusterNetwork(h.inventory, h.vars, p.nodeNetwork)), ...checkRendered(renderMetallbObjects(cfg, p.namespace))],
-      }
-    }, { tags: ['metallb-install', 'metallb-pools'] }),
+    // The pools were checked before any connection (preflight below): this step reports them.
+    task('Check the MetalLB address pools against the cluster network', assertion, (h) => ({
+      ok: `MetalLB pools (${s(h).pools.map((x) => x.addresses.join(', ')).join('; ') || 'none'}): valid`,
+    }), { tags: ['metallb-install', 'metallb-pools'] }),
     fetchManifest(METALLB_NATIVE, (h) => ({ url: s(h).manifestUrl, sha256: s(h).manifestSha256 }),
       { ...install, when: (h) => !addonFromBundle(h), whenReason: "the manifest comes from the bundle (kubernetes.packageSource 'artifacts')" }),
     task(`Upload ${METALLB_NATIVE.name} ${METALLB_NATIVE.version} from the bundle`, upload, (h) => ({
@@ -150,15 +146,16 @@ export function metallb(params: Partial<MetallbParams> = {}): Role {
     }), { tags: ['metallb-pools'], ...hasPools }),
   ], {
     tags: ['kubernetes'], vars: SETTINGS.vars,
-    // The same checks, before anything is contacted: ranges inside the node network, clear of node,
-    // pod and service addresses (the task above repeats them for scripts that skip planning).
+    // Before anything is contacted: ranges inside the node network, clear of node, pod and service
+    // addresses, and the rendered objects valid against MetalLB's CRD schemas.
     preflight: (inventory, hosts) => {
       const vars = inventory.hosts.get(hosts[0]!)?.vars ?? {}
-      // The vars' own shape first (a script may run a playbook without the CLI's validation).
+      // The vars' own shape first (a script may load an inventory without the CLI's validation).
       const shaped = validate(metallbVarsSchema, vars.metallb ?? {}, inventory.source, { key: 'metallb' })
       if (shaped.errors.length) return shaped.errors
       const p = SETTINGS.fromVars(vars, given)
-      return validateMetallbConfig({ pools: p.pools, l2: p.l2 }, clusterNetwork(inventory, vars, p.nodeNetwork), { file: inventory.source })
+      const cfg = { pools: p.pools, l2: p.l2 }
+      return [...validateMetallbConfig(cfg, clusterNetwork(inventory, vars, p.nodeNetwork), { file: inventory.source }), ...checkRendered(renderMetallbObjects(cfg, p.namespace))]
     },
   })
 }

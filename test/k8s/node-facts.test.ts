@@ -3,7 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { commandPath, controlPlaneVersionFact, kubeletVersionFact, nodeNameFact } from '../../lib/k8s/node-facts.ts'
 
-const r = (stdout: string, code = 0) => ({ stdout, stderr: '', code })
+const r = (stdout: string, code = 0) => ({ stdout, stderr: '', code, stdoutBytes: Buffer.from(stdout) })
 
 test('control plane version from the kube-apiserver image tag; none without a manifest', () => {
   assert.equal(controlPlaneVersionFact.parse(r('    image: registry.k8s.io/kube-apiserver:v1.30.14\n'), undefined), { major: 1, minor: 30, patch: 14 })
