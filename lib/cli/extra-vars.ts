@@ -6,8 +6,8 @@ import { parse as parseYaml } from 'yaml'
 import { shellSplit, splitAnsibleVars, type ConnectionFields } from '../inventory/ansible-vars.ts'
 import { noteOrigin } from '../inventory/origins.ts'
 import type { Inventory, ResolvedConnection, Vars } from '../inventory/types.ts'
-import { isMapping, overrideVars, wrapSecretVars } from '../inventory/vars-merge.ts'
-import { validate, type Schema } from '../schema/validate.ts'
+import { overrideVars, wrapSecretVars } from '../inventory/vars-merge.ts'
+import { isMapping, validate, type Schema } from '../schema/validate.ts'
 
 /**
  * `-e k=v` (several in one `-e "a=1 b=2"`, quoted like a shell line), `-e '{"haproxy": {"statsPort":

@@ -4,12 +4,9 @@
  * Precedence: role defaults < inventory/group/host vars < params given in the playbook < -e.
  */
 import { ConfigErrors } from '../errors.ts'
-import { describe, fail, object, optional, validate, type Schema } from '../schema/validate.ts'
+import { describe, fail, isMapping as isPlainObject, object, optional, validate, type Schema } from '../schema/validate.ts'
 import type { HostContext } from './module.ts'
 import type { Item, Playbook, RoleVars } from './task.ts'
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
 
 /**
  * One role's settings, declared once: the key of its mapping in the vars, its strict schema, its

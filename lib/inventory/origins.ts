@@ -3,14 +3,13 @@
  * its vars (`kubernetes.podSubnet` → `group_vars/k8s-cluster.yml`), so that a problem found after the
  * vars are merged still names the file to fix.
  */
-import type { Inventory, Vars } from './types.ts'
+import type { Inventory } from './types.ts'
+import { isMapping } from '../schema/validate.ts'
 
 /** Leaf path → file, for one vars object (a group's merged group_vars files, a host_vars file). */
 export type Origins = Map<string, string>
 
 const attached = new WeakMap<object, Origins>()
-
-const isMapping = (v: unknown): v is Vars => !!v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype
 
 /** Pure: every leaf path of `vars` (mappings are walked; lists, secrets and scalars are leaves). */
 export function leafPaths(vars: unknown, prefix = ''): string[] {

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.ts'
 import { Secret } from '../secret.ts'
 import { isSecretVarName } from '../secrets.ts'
 import type { Vars } from './types.ts'
+import { isMapping } from '../schema/validate.ts'
 
 export function wrapSecretVars<T>(value: T, key = ''): T {
   if (typeof value === 'string') return (key && isSecretVarName(key) ? new Secret(value, key) : value) as T
@@ -16,8 +17,6 @@ export function wrapSecretVars<T>(value: T, key = ''): T {
   }
   return value
 }
-
-export const isMapping = (v: unknown): v is Vars => !!v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype
 
 /** Pure: `b` over `a`, mappings key by key at every depth; anything else (lists, secrets) replaced. */
 export function overrideVars(a: Vars, b: Vars): Vars {

@@ -124,6 +124,10 @@ export function array<T>(item: Schema<T>): Schema<T[]> {
   }
 }
 
+/** A mapping as YAML, JSON and object literals make them (not a list, a Secret or another class's instance). */
+export const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Secret)
 

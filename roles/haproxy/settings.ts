@@ -10,6 +10,7 @@ import { isIPv4 } from '../../lib/schema/net.ts'
 import {
   boolean, describe, enumOf, int, object, optional, record, refine, secretWord, string, validate,
 } from '../../lib/schema/validate.ts'
+import { isMapping as isPlainObject } from '../../lib/schema/validate.ts'
 
 export interface HaproxyIngressParams {
   /** Forward 80/443 to the workers' ingress NodePorts. @default true */
@@ -150,9 +151,6 @@ export const haproxyVarsSchema = object({
     authPass: optional(authPass),
   }, { strict: true })),
 }, { strict: true })
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
 
 const NESTED = ['ingress', 'timeouts', 'keepalived'] as const
 

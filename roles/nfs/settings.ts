@@ -7,6 +7,7 @@ import { ModuleError } from '../../lib/errors.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
 import { isAddress, isCidr, isIPv4, parseCidr } from '../../lib/schema/net.ts'
 import { array, boolean, enumOf, object, optional, refine, string, validate } from '../../lib/schema/validate.ts'
+import { isMapping as isPlainObject } from '../../lib/schema/validate.ts'
 
 export interface NfsParams {
   /** Inventory group of the NFS server (its first host serves). @default 'nfs_server' */
@@ -83,9 +84,6 @@ export const nfsVarsSchema = object({
   mountOptions: optional(array(option())),
   mountState: optional(enumOf(['mounted', 'present'])),
 }, { strict: true })
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
 
 /** defaults < vars (`nfs:`) < params, validated; every problem in one ModuleError naming the keys. */
 export function mergeNfsSettings(fromVars: unknown, params: Partial<NfsParams>): NfsParams {
