@@ -4,6 +4,7 @@
  * Precedence: role defaults < inventory/group/host vars < params given in the playbook < -e.
  */
 import { ConfigErrors } from '../errors.ts'
+import type { Secret } from '../secret.ts'
 import { describe, fail, isMapping as isPlainObject, object, optional, validate, type Schema } from '../schema/validate.ts'
 import type { HostContext } from './module.ts'
 import type { Item, Playbook, RoleVars } from './task.ts'
@@ -25,7 +26,11 @@ export interface RoleSettings<T extends object> {
   fromVars(vars: Readonly<Record<string, unknown>>, params: Partial<T>): T
 }
 
-export function defineSettings<T extends object>(spec: RoleVars & { readonly defaults: T }): RoleSettings<T> {
+/** What a role's vars may set: any top-level setting, and any key of a nested settings mapping (those merge one level deeper). */
+export type SettingsLayer<T> = { [K in keyof T]?: T[K] extends readonly unknown[] | Secret ? T[K] : T[K] extends object ? Partial<T[K]> : T[K] }
+
+/** `schema` must describe exactly `T` as vars may set it: a schema that drifts from the role's params type is a compile error. */
+export function defineSettings<T extends object>(spec: Omit<RoleVars, 'schema'> & { readonly schema: Schema<SettingsLayer<T>>; readonly defaults: T }): RoleSettings<T> {
   const { defaults, ...vars } = spec
   return {
     vars,

@@ -53,7 +53,7 @@ export const PORTS_FIELD_MANAGER = 'kubeplay-ingress-nodeports'
 const SELECTOR = { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/instance': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' }
 
 const nodePort = () => int({ min: 30000, max: 32767 })
-export const ingressNginxVarsSchema: Schema<unknown> = object({
+export const ingressNginxVarsSchema = object({
   httpNodePort: optional(nodePort()),
   httpsNodePort: optional(nodePort()),
   loadBalancer: optional(boolean()),

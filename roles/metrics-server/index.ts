@@ -45,7 +45,7 @@ export const metricsServerDefaults: MetricsServerParams = {
   waitTimeoutSeconds: 300,
 }
 
-export const metricsServerVarsSchema: Schema<unknown> = object({
+export const metricsServerVarsSchema = object({
   kubeletInsecureTls: optional(boolean()),
   extraArgs: optional(array(refine(string(), 'a --flag or --flag=value', (a) => /^--[a-z][a-z0-9-]*(=.*)?$/.test(a)))),
   manifestSha256: optional(refine(string(), '64 hex digits', (s) => /^[0-9a-fA-F]{64}$/.test(s))),

@@ -76,7 +76,7 @@ const duration = (eg: string) => refine(string(), `a Prometheus duration like '$
 const lb = enumOf(['prometheus', 'grafana', 'alertmanager'])
 const image = refine(string(), 'an image reference like quay.io/prometheus/prometheus:v3.16.0', (s) => /^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(s))
 
-export const prometheusVarsSchema: Schema<unknown> = object({
+export const prometheusVarsSchema = object({
   namespace: optional(refine(string(), 'a DNS label', (s) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s))),
   nodePorts: optional(object({ prometheus: nodePort(), grafana: nodePort() }, { strict: true })),
   loadBalancers: optional(array(lb)),
