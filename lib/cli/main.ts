@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LocalConnection } from '../connection/local.ts'
-import { connectSsh, JumpPool } from '../connection/ssh.ts'
+import type { connectSsh, JumpPool } from '../connection/ssh.ts'
 import { quote } from '../connection/quote.ts'
 import { mask } from '../secret.ts'
 import type { Connector } from '../engine/host.ts'
@@ -25,7 +25,6 @@ import { EXIT, parseArgs, USAGE, type CliOptions } from './args.ts'
 import { consoleReporter } from './console.ts'
 import { withExtraVars } from './extra-vars.ts'
 import { limitFile, retryLimit, retryPlan, retrySelection } from './retry.ts'
-import { jsonReportText, writeHtmlReport } from '../report/index.ts'
 
 export const KUBEPLAY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
@@ -132,8 +131,12 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
   }
   out(`run record: ${recorder.path()}`)
   const extra = { inventory: inventory.source, argv: [...argv], kubeplayVersion: KUBEPLAY_VERSION, rerun: rerunHint }
-  if (o.json) writeFileSync(o.json, jsonReportText(result, extra))
-  if (o.report) { writeHtmlReport(result, o.report, extra); out(`report: ${o.report}`) }
+  // Loaded only when asked for: the HTML report carries its whole page.
+  if (o.json || o.report) {
+    const { jsonReportText, writeHtmlReport } = await import('../report/index.ts')
+    if (o.json) writeFileSync(o.json, jsonReportText(result, extra))
+    if (o.report) { writeHtmlReport(result, o.report, extra); out(`report: ${o.report}`) }
+  }
   if (abort.signal.aborted) {
     // The console prints the hint when hosts failed; unfinished hosts need it as much.
     if (!o.check && !result.failedHosts.length && !result.unreachableHosts.length) out(`interrupted; to finish the hosts it did not complete: ${rerunHint}`)
@@ -147,10 +150,14 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
 
 /** SSH for ssh hosts, the local shell for `connection: 'local'` hosts. One bastion pool per run. */
 export function connectorFor(inv: Inventory, o: Pick<CliOptions, 'hostKeyPolicy'>): Connector {
-  const jumps = new JumpPool()
-  return async (h) => h.connection.connection === 'local'
-    ? new LocalConnection({ host: h.name, become: h.connection.become })
-    : connectSsh(h.name, h.connection, { hostKeyPolicy: o.hostKeyPolicy, jumpPool: jumps, resolveJump: (n) => inv.hosts.get(n)?.connection })
+  // The SSH layer (node-ssh, ssh2) loads with the first SSH host: --list-* and local hosts never pay for it.
+  let ssh: Promise<{ connect: typeof connectSsh; jumps: JumpPool }> | undefined
+  return async (h) => {
+    if (h.connection.connection === 'local') return new LocalConnection({ host: h.name, become: h.connection.become })
+    ssh ??= import('../connection/ssh.ts').then((m) => ({ connect: m.connectSsh, jumps: new m.JumpPool() }))
+    const { connect, jumps } = await ssh
+    return connect(h.name, h.connection, { hostKeyPolicy: o.hostKeyPolicy, jumpPool: jumps, resolveJump: (n) => inv.hosts.get(n)?.connection })
+  }
 }
 
 /** The command line that reruns this one with --retry: copy-pasteable from the same directory. */
