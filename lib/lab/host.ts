@@ -75,7 +75,7 @@ export interface PrepareInput {
 /** Mounts the overlay and writes the per-host files; returns the host's public SSH host key line. */
 export async function prepareHost(p: PrepareInput): Promise<string> {
   const f = hostFiles(p.host.lab, p.host.name)
-  for (const d of ['upper', 'work', 'root', 'containerd']) mkdirSync(join(f.dir, d), { recursive: true })
+  for (const d of ['upper', 'work', 'root', 'containerd', 'srv-nfs']) mkdirSync(join(f.dir, d), { recursive: true })
   if (!isMounted(f.root)) {
     await run('mount', ['-t', 'overlay', `kplab-${machineName(p.host.lab, p.host.name)}`, '-o',
       `lowerdir=${p.base},upperdir=${f.upper},workdir=${join(f.dir, 'work')}`, f.root])
@@ -210,8 +210,8 @@ export function supervisorScript(host: HostPlan, bridge: string): string {
     : `export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1   # cgroup v2 inside, like a real host; runc needs it`
   const boot = k8s
     ? `--kill-signal=SIGRTMIN+3 --bind=/dev/kmsg --capability=CAP_SYSLOG,CAP_IPC_LOCK \\
-    --system-call-filter='keyctl add_key request_key bpf' ${KUBERNETES_INIT_PATH} </dev/null &`
-    : `--system-call-filter='keyctl add_key request_key bpf' </dev/null &`
+    --system-call-filter='keyctl add_key request_key bpf open_by_handle_at name_to_handle_at' ${KUBERNETES_INIT_PATH} </dev/null &`
+    : `--system-call-filter='keyctl add_key request_key bpf open_by_handle_at name_to_handle_at' </dev/null &`
   return `#!/bin/bash
 # kubeplay lab supervisor for ${host.lab}/${host.name} (generated)
 for c in ${cgroups.map(q).join(' ')}; do
@@ -228,7 +228,7 @@ ${mode}
 while :; do
   systemd-nspawn ${k8s ? '' : '--boot '}--register=no --keep-unit --quiet -D ${q(f.root)} -M ${q(machineName(host.lab, host.name))} \\
     --network-bridge=${q(bridge)} --resolv-conf=off --link-journal=no --console=read-only \\
-    --bind=${q(join(f.dir, 'containerd'))}:/var/lib/containerd \\
+    --bind=${q(join(f.dir, 'containerd'))}:/var/lib/containerd --bind=${q(join(f.dir, 'srv-nfs'))}:/srv/nfs \\
     ${boot}
   echo $! >${q(f.nspawnPid)}
   wait $!; rc=$?

@@ -104,8 +104,10 @@ export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly C
     vars: {
       lab_name: lab,
       lab_become_password_file: paths.becomePassword,
-      // This machine's kernel has no nfsd and no NFS client: write exports and fstab, don't start or mount.
-      nfs: { startServer: false, mountState: 'present' },
+      // This machine's kernel has no nfsd and no NFS client: NFS-Ganesha serves the share from user
+      // space (each host's /srv/nfs is an ext4 bind mount, as its VFS backend needs); the clients'
+      // fstab entries are written, not mounted.
+      nfs: { serverSoftware: 'ganesha', graceless: true, mountState: 'present' },
       ...(kubernetes ? {
         // No package repository or registry is reachable from here: Kubernetes comes from the offline
         // bundle (`npm run bundle`). Hosts are containers sharing the machine's kernel: kube-proxy

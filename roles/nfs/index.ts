@@ -16,17 +16,19 @@ import { aptPackages } from '../../lib/modules/apt-packages.ts'
 import { assertion } from '../../lib/modules/assert.ts'
 import { blockInFile } from '../../lib/modules/block-in-file.ts'
 import { command } from '../../lib/modules/command.ts'
+import { copy } from '../../lib/modules/copy.ts'
 import { file } from '../../lib/modules/file.ts'
 import { mount } from '../../lib/modules/mount.ts'
 import { systemdService } from '../../lib/modules/systemd-service.ts'
-import { exportClients, exportsLine, mergeNfsSettings, NFS_ANSIBLE_NAMES, nfsDefaults, nfsSource, nfsVarsSchema, type NfsParams } from './settings.ts'
+import { exportClients, exportsLine, ganeshaConfig, mergeNfsSettings, NFS_ANSIBLE_NAMES, nfsDefaults, nfsSource, nfsVarsSchema, type NfsParams } from './settings.ts'
 
 export {
-  exportClients, exportsLine, mergeNfsSettings, nfsDefaults, nfsServerAddress, nfsSource, nfsVarsSchema, type NfsParams,
+  exportClients, exportsLine, ganeshaConfig, mergeNfsSettings, nfsDefaults, nfsServerAddress, nfsSource, nfsVarsSchema, type NfsParams,
 } from './settings.ts'
 
 export const EXPORTS = '/etc/exports'
 export const EXPORTS_MARKER = '# {mark} kubeplay nfs share'
+export const GANESHA_CONF = '/etc/ganesha/ganesha.conf'
 
 export interface KernelNfsParams {
   readonly side: 'server' | 'client'
@@ -67,19 +69,22 @@ const settingsOf = (h: HostContext, p: Partial<NfsParams>): NfsParams => mergeNf
 export function nfsServer(params: Partial<NfsParams> = {}): Role {
   const p = SETTINGS.params(params, 'nfsServer()')
   const reexport = handler('Re-export the NFS shares', command, { argv: ['exportfs', '-ra'] })
+  const restartGanesha = handler('Restart NFS-Ganesha', systemdService, { name: 'nfs-ganesha', state: 'restarted' })
+  const kernel = (h: HostContext): boolean => settingsOf(h, p).serverSoftware === 'kernel'
+  const ganesha = (h: HostContext): boolean => !kernel(h)
   return role('nfs-server', [
     task('Check NFS server settings', assertion, (h) => {
       const s = settingsOf(h, p)
-      return { ok: exportsLine(s, exportClients(s, h.inventory)) }
+      return { ok: `${s.serverSoftware === 'ganesha' ? 'NFS-Ganesha: ' : ''}${exportsLine(s, exportClients(s, h.inventory))}` }
     }),
     task('Check the kernel can serve NFS', kernelNfs, (h) => ({
       side: 'server' as const,
       required: settingsOf(h, p).startServer,
       hint: settingsOf(h, p).startServer
-        ? 'nfs-kernel-server cannot start here (in a container the host kernel serves NFS). Set nfs.startServer: false to write the exports only.'
+        ? "nfs-kernel-server cannot start here (in a container the host kernel serves NFS). Set nfs.serverSoftware: 'ganesha' to serve from user space, or nfs.startServer: false to write the exports only."
         : 'the exports are written (nfs.startServer: false) but nothing will serve them from this host.',
-    })),
-    task('Install the NFS server', aptPackages, { names: ['nfs-kernel-server'] }),
+    }), { when: kernel, whenReason: "nfs.serverSoftware is 'ganesha' (user space)" }),
+    task('Install the NFS server', aptPackages, (h) => ({ names: kernel(h) ? ['nfs-kernel-server'] : ['nfs-ganesha', 'nfs-ganesha-vfs'] })),
     task('Create the export directory', file, (h) => {
       const s = settingsOf(h, p)
       return { path: s.exportPath, state: 'directory' as const, owner: s.exportOwner, group: s.exportGroup, mode: s.exportMode }
@@ -87,8 +92,12 @@ export function nfsServer(params: Partial<NfsParams> = {}): Role {
     task('Export the directory to the clients', blockInFile, (h) => {
       const s = settingsOf(h, p)
       return { path: EXPORTS, block: exportsLine(s, exportClients(s, h.inventory)), marker: EXPORTS_MARKER, create: true, mode: '0644' }
-    }, { notify: [reexport] }),
-    task('Enable and start the NFS server', systemdService, { name: 'nfs-kernel-server', enabled: true, state: 'started' }, {
+    }, { notify: [reexport], when: kernel, whenReason: "nfs.serverSoftware is 'ganesha': its own configuration" }),
+    task('Export the directory with NFS-Ganesha', copy, (h) => {
+      const s = settingsOf(h, p)
+      return { path: GANESHA_CONF, content: ganeshaConfig(s, exportClients(s, h.inventory)), mode: '0644', owner: 'root', group: 'root' }
+    }, { notify: [restartGanesha], when: ganesha, whenReason: "nfs.serverSoftware is 'kernel'" }),
+    task('Enable and start the NFS server', systemdService, (h) => ({ name: kernel(h) ? 'nfs-kernel-server' : 'nfs-ganesha', enabled: true, state: 'started' as const }), {
       when: (h) => settingsOf(h, p).startServer,
       whenReason: 'nfs.startServer is false',
     }),

@@ -29,7 +29,18 @@ export interface NfsParams {
   /** exports(5) options for every client. @default ['rw', 'sync', 'no_subtree_check'] */
   readonly exportOptions: readonly string[]
   /**
-   * Enable and start nfs-kernel-server. With false the exports are written and `exportfs -ra` runs,
+   * What serves the export: 'kernel' (nfs-kernel-server, /etc/exports) or 'ganesha' (NFS-Ganesha in
+   * user space, /etc/ganesha/ganesha.conf, for hosts whose kernel has no nfsd: containers, the lab).
+   * @default 'kernel'
+   */
+  readonly serverSoftware: 'kernel' | 'ganesha'
+  /**
+   * NFS-Ganesha only: serve at once after a (re)start instead of a 90 s grace period in which clients
+   * reclaim their locks. For a share nobody locks across restarts. @default false
+   */
+  readonly graceless: boolean
+  /**
+   * Enable and start the NFS server (nfs-kernel-server or nfs-ganesha). With false the exports are written and `exportfs -ra` runs,
    * but nothing serves them (a container, or a kernel without nfsd). @default true
    */
   readonly startServer: boolean
@@ -51,6 +62,8 @@ export const nfsDefaults: NfsParams = {
   exportMode: '0775',
   clientNetworks: [],
   exportOptions: ['rw', 'sync', 'no_subtree_check'],
+  serverSoftware: 'kernel',
+  graceless: false,
   startServer: true,
   mountPath: '/mnt/nfs/shared',
   mountOptions: ['rw', 'hard', 'noatime', '_netdev'],
@@ -79,6 +92,8 @@ export const nfsVarsSchema = object({
   clientNetworks: optional(array(refine(string(), 'an IPv4 CIDR with no host bits set (10.0.0.0/24) or an IPv4 address',
     (s) => isCidr(s) || isIPv4(s)))),
   exportOptions: optional(array(option())),
+  serverSoftware: optional(enumOf(['kernel', 'ganesha'])),
+  graceless: optional(boolean()),
   startServer: optional(boolean()),
   mountPath: optional(path()),
   mountOptions: optional(array(option())),
@@ -119,6 +134,37 @@ export function exportsLine(s: NfsParams, clients: readonly string[]): string {
   // A /32 is one host: exportfs -v shows it as the bare address, so write it that way.
   const name = (c: string) => (parseCidr(c)?.prefix === 32 ? c.replace(/\/32$/, '') : c)
   return `${s.exportPath} ${clients.map((c) => `${name(c)}(${opts})`).join(' ')}`
+}
+
+/**
+ * Pure: NFS-Ganesha's configuration for the share, with the exports(5) options it has equivalents
+ * for (rw/ro, root_squash/no_root_squash/all_squash, anonuid/anongid; the kernel's default anonymous
+ * ids 65534, so squashed writes land as nobody:nogroup as with nfs-kernel-server). NFSv3 and v4 over TCP.
+ */
+export function ganeshaConfig(s: NfsParams, clients: readonly string[]): string {
+  const has = (o: string): boolean => s.exportOptions.includes(o)
+  const value = (k: string): string | undefined => s.exportOptions.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1)
+  const squash = has('all_squash') ? 'All_Squash' : has('no_root_squash') ? 'No_Root_Squash' : 'Root_Squash'
+  return [
+    '# Managed by kubeplay (role nfs-server). Local changes are overwritten.',
+    'NFS_CORE_PARAM { Protocols = 3, 4; }',
+    ...(s.graceless ? ['NFSV4 { Graceless = true; }'] : []),
+    'EXPORT {',
+    '  Export_Id = 1;',
+    `  Path = "${s.exportPath}";`,
+    `  Pseudo = "${s.exportPath}";`,
+    `  Access_Type = ${has('ro') ? 'RO' : 'RW'};`,
+    `  Squash = ${squash};`,
+    `  Anonymous_Uid = ${value('anonuid') ?? 65534};`,
+    `  Anonymous_Gid = ${value('anongid') ?? 65534};`,
+    '  SecType = sys;',
+    '  Protocols = 3, 4;',
+    '  Transports = TCP;',
+    `  CLIENT { Clients = ${clients.join(', ')}; }`,
+    '  FSAL { Name = VFS; }',
+    '}',
+    '',
+  ].join('\n')
 }
 
 /** The server clients mount from: `server`, else the first host of `serverGroup`. */

@@ -69,9 +69,9 @@ test.before(async () => {
 test.after(async () => {
   if (!conn) return
   await conn.exec(sh`umount ${MNT} 2>/dev/null; sed -i '\\#${MNT} #d' /etc/fstab; systemctl daemon-reload
-systemctl stop nfs-kernel-server 2>/dev/null
-DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=120 purge nfs-kernel-server nfs-common >/dev/null 2>&1
-apt-get -q -y autoremove --purge >/dev/null 2>&1; rm -rf /srv/nfs /mnt/nfs ${EXPORTS}`)
+systemctl stop nfs-kernel-server nfs-ganesha 2>/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=120 purge nfs-kernel-server nfs-common nfs-ganesha nfs-ganesha-vfs libnfs-utils >/dev/null 2>&1
+apt-get -q -y autoremove --purge >/dev/null 2>&1; rm -rf /srv/nfs/shared /mnt/nfs ${EXPORTS} /etc/ganesha`)
   await conn.close()
 })
 
@@ -79,7 +79,7 @@ test('server: a kernel without nfsd stops the role before it installs anything, 
   if (kernelHasNfsd) return console.log('  (this kernel has nfsd: nothing to prove here)')
   const r = await run('NFS server (start)', nfsServer())
   assert.equal(r.results.map((x) => `${x.task} ${x.status}`), ['Check NFS server settings ok', 'Check the kernel can serve NFS failed'])
-  assert.match(r.results[1]!.reason, /lab3: the kernel has no NFS server support \('nfsd' is not in \/proc\/filesystems and no nfsd module can be loaded\): nfs-kernel-server cannot start here .* Set nfs\.startServer: false/)
+  assert.match(r.results[1]!.reason, /lab3: the kernel has no NFS server support \('nfsd' is not in \/proc\/filesystems and no nfsd module can be loaded\): nfs-kernel-server cannot start here .* Set nfs\.serverSoftware: 'ganesha' to serve from user space, or nfs\.startServer: false/)
   assert.is.not((await conn.exec(sh`dpkg -s nfs-kernel-server`)).code, 0)
 })
 
@@ -145,6 +145,39 @@ test('the mount step itself, when the kernel cannot mount, fails with mount.nfs\
     assert.match((e as Error).message, new RegExp(`mount: mounting ${addr.replace(/\./g, '\\.')}:${EXPORT} \\(nfs\\) on ${MNT} failed \\(exit \\d+\\): .+ \\(the host needs nfs-common and a kernel with NFS client support\\)`))
   }
   assert.is(await out(sh`grep -c -F ${MNT} /etc/fstab`), '1')
+})
+
+// NFS-Ganesha serves from user space where the kernel has no nfsd (the lab host's /srv/nfs is an ext4
+// bind mount and its syscall filter allows open_by_handle_at: Ganesha's VFS backend needs both).
+const ganesha = (): Role => nfsServer({ serverSoftware: 'ganesha', graceless: true })
+
+test('ganesha: the same export served from user space; the second run changes nothing, check mode plans nothing', async () => {
+  // nfs-kernel-server (installed above, never running) would hold the NFS ports' registrations
+  await conn.exec(sh`DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=120 purge nfs-kernel-server >/dev/null 2>&1; true`)
+  const first = await run('NFS-Ganesha', ganesha())
+  assert.equal(first.failedHosts, [], statuses(first, 'failed').join('\n'))
+  assert.ok(first.recap.lab3!.changed >= 3, JSON.stringify(first.recap.lab3))
+  assert.equal(first.results.filter((r) => r.task === 'Check the kernel can serve NFS').map((r) => r.status), ['skipped'])
+  assert.is(await out(sh`systemctl is-active nfs-ganesha`), 'active')
+  const again = await run('NFS-Ganesha again', ganesha())
+  assert.is(again.recap.lab3!.changed, 0, statuses(again, 'changed').join('\n'))
+  const check = await run('NFS-Ganesha', ganesha(), true)
+  assert.is(check.recap.lab3!.changed, 0, statuses(check, 'changed').join('\n'))
+})
+
+test('ganesha: a user-space NFS client writes over NFSv4 and reads back over NFSv3; squashed root writes as nobody; a kernel mount is the boundary', async () => {
+  await conn.exec(sh`DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=120 install libnfs-utils >/dev/null 2>&1`)
+  const url = (v: number, f = ''): string => `nfs://${addr}${EXPORT}${f}?version=${v}`
+  const put = await conn.exec(sh`printf 'written over NFS\n' >/tmp/kp-nfs-in && nfs-cp /tmp/kp-nfs-in ${url(4, '/from-client.txt')}`)
+  assert.is(put.code, 0, put.stderr)
+  assert.is(await out(sh`nfs-cat ${url(3, '/from-client.txt')}`), 'written over NFS')
+  assert.is(await out(sh`stat -c '%U:%G' ${`${EXPORT}/from-client.txt`}`), 'nobody:nogroup')
+  assert.match(await out(sh`nfs-ls ${url(4)}`), 'from-client.txt')
+  if (kernelHasNfs) return
+  const m = await conn.exec(sh`mkdir -p /mnt/kp-nfs && mount -t nfs ${`${addr}:${EXPORT}`} /mnt/kp-nfs 2>&1`)
+  console.log(`  kernel mount: ${m.stdout.trim().split('\n')[0]}`)
+  // without nfs-common: mount's "unknown filesystem type"; with it: mount.nfs's "No such device"
+  assert.match(m.stdout, /unknown filesystem type 'nfs'|mount\.nfs: No such device/)
 })
 
 test.run()

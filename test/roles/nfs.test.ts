@@ -12,7 +12,7 @@ import { ConfigErrors, ModuleError } from '../../lib/errors.ts'
 import { inventoryFromSpec } from '../../lib/inventory/resolve.ts'
 import { fstabLine } from '../../lib/modules/mount.ts'
 import {
-  exportClients, exportsLine, kernelNfs, mergeNfsSettings, nfsClient, nfsServer, nfsSource, type NfsParams,
+  exportClients, exportsLine, ganeshaConfig, kernelNfs, mergeNfsSettings, nfsClient, nfsServer, nfsSource, type NfsParams,
 } from '../../roles/nfs/index.ts'
 import { Recorder } from '../helpers/stub.ts'
 
@@ -108,6 +108,33 @@ test('kernel check: supported is ok; missing fails when required, else warns and
   const plan = await kernelNfs.check(lax.host, { side: 'server', required: false, hint: 'exports only.' })
   assert.is(plan.changed, false)
   assert.equal(lax.warnings, ["lab3: the kernel has no NFS server support ('nfsd' is not in /proc/filesystems and no nfsd module can be loaded): exports only."])
+})
+
+test('NFS-Ganesha: one EXPORT for the same clients; rw/ro, squash and anonymous ids carried over from exports(5) options', () => {
+  const d = s({ serverSoftware: 'ganesha', graceless: true })
+  assert.fixture(ganeshaConfig(d, exportClients(d, inv)), `# Managed by kubeplay (role nfs-server). Local changes are overwritten.
+NFS_CORE_PARAM { Protocols = 3, 4; }
+NFSV4 { Graceless = true; }
+EXPORT {
+  Export_Id = 1;
+  Path = "/srv/nfs/shared";
+  Pseudo = "/srv/nfs/shared";
+  Access_Type = RW;
+  Squash = Root_Squash;
+  Anonymous_Uid = 65534;
+  Anonymous_Gid = 65534;
+  SecType = sys;
+  Protocols = 3, 4;
+  Transports = TCP;
+  CLIENT { Clients = 192.168.56.10, 192.168.56.11, 192.168.56.12; }
+  FSAL { Name = VFS; }
+}
+`)
+  const ro = s({ serverSoftware: 'ganesha', exportOptions: ['ro', 'sync', 'all_squash', 'anonuid=1000', 'anongid=1000'], clientNetworks: ['10.0.0.0/24'] })
+  const text = ganeshaConfig(ro, exportClients(ro, inv))
+  for (const line of ['Access_Type = RO;', 'Squash = All_Squash;', 'Anonymous_Uid = 1000;', 'Anonymous_Gid = 1000;', 'Clients = 10.0.0.0/24;']) assert.match(text, line)
+  assert.not.match(text, 'Graceless')
+  assert.throws(() => s({ serverSoftware: 'nfsd' }), /nfs\.serverSoftware: expected 'kernel' \| 'ganesha'|serverSoftware/)
 })
 
 test.run()
