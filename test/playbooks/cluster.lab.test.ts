@@ -342,6 +342,67 @@ if (skip) {
     assert.match(args, /--kubelet-insecure-tls/, 'the role\'s default argument is there')
   })
 
+  test('NFS (seeds 000, 004): NFS-Ganesha on lab2 serves the share to the workers; a PersistentVolume on it binds its claim; a pod using it stops at the kernel mount, the lab\'s boundary', async () => {
+    const server = lab.hosts.find((h) => h.name === 'lab2')!.address
+    assertLabAddress(server)
+    // Served: a worker (an export client) writes over NFSv4 with a user-space client, the server sees the file.
+    const put = await hostExec('lab5', `DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=120 install libnfs-utils >/dev/null 2>&1
+printf 'from lab5\\n' >/tmp/kp-nfs && nfs-cp /tmp/kp-nfs "nfs://${server}/srv/nfs/shared/from-lab5.txt?version=4" && echo copied`)
+    assert.match(put, 'copied', 'nfs-cp from lab5')
+    assert.is((await hostExec('lab2', 'cat /srv/nfs/shared/from-lab5.txt; stat -c %U /srv/nfs/shared/from-lab5.txt')).trim(), 'from lab5\nnobody')
+    // Kubernetes up to the mount: the claim binds to an NFS volume on the share; the pod's mount is the kernel's job.
+    const b = await buildBundle({ kubernetes: FROM })
+    const img = b.manifest.images.find((i) => i.ref.startsWith(`${NGINX_IMAGE}:`))!
+    await master.writeFile('/root/nfs-probe.yaml', `apiVersion: v1
+kind: PersistentVolume
+metadata: { name: kp-nfs-shared }
+spec:
+  capacity: { storage: 1Gi }
+  accessModes: [ReadWriteMany]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: ""
+  nfs: { server: "${server}", path: /srv/nfs/shared }
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: kp-nfs-shared, namespace: default }
+spec:
+  accessModes: [ReadWriteMany]
+  storageClassName: ""
+  volumeName: kp-nfs-shared
+  resources: { requests: { storage: 1Gi } }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: nfs-probe, namespace: default }
+spec:
+  nodeName: lab5
+  containers:
+  - { name: probe, image: "${img.ref}", imagePullPolicy: Never, command: [/bin/sleep, "600"], volumeMounts: [{ name: shared, mountPath: /shared }] }
+  volumes:
+  - { name: shared, persistentVolumeClaim: { claimName: kp-nfs-shared } }
+`)
+    await kubectl('apply -f /root/nfs-probe.yaml')
+    let phase = ''
+    for (let i = 0; i < 30 && phase !== 'Bound'; i++) {
+      phase = (await kubectl('get pvc kp-nfs-shared -o jsonpath={.status.phase}')).trim()
+      if (phase !== 'Bound') await new Promise((r) => setTimeout(r, 2000))
+    }
+    let events = ''
+    for (let i = 0; i < 40 && !/FailedMount/.test(events); i++) {
+      events = await kubectl('get events --field-selector involvedObject.name=nfs-probe -o custom-columns=R:.reason,M:.message --no-headers')
+      if (!/FailedMount/.test(events)) await new Promise((r) => setTimeout(r, 3000))
+    }
+    const podPhase = (await kubectl('get pod nfs-probe -o jsonpath={.status.phase}')).trim()
+    await kubectl('delete pod nfs-probe --grace-period=0 --force --wait=false')
+    await kubectl('delete pvc kp-nfs-shared --wait=false')
+    await kubectl('delete pv kp-nfs-shared --wait=false')
+    log(`NFS: claim ${phase}; pod ${podPhase}; ${events.split('\n').find((l) => /FailedMount/.test(l))?.slice(0, 300) ?? 'no FailedMount event'}`)
+    assert.is(phase, 'Bound', 'the claim binds to the NFS volume')
+    assert.is(podPhase, 'Pending', 'the pod cannot start without the mount')
+    assert.match(events, /FailedMount\s+.*mount/, `the kubelet's mount is what fails:\n${events}`)
+  })
+
   test('monitoring (seed 001): Prometheus, Alertmanager and node-exporter from the bundle; every scrape target up, the API servers included', async () => {
     const worker = lab.hosts.find((h) => h.name === 'lab5')!.address
     assertLabAddress(worker)
