@@ -99,6 +99,8 @@ function runFile(file: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
         count(file, ok, bad, output)
         skippedTotal += skipped
         console.log(`${bad ? 'FAIL' : 'ok  '} ${file}: ${ok}/${total} passed${skipped ? `, ${skipped} skipped` : ''} (${secs} s)`)
+        // Each skip says why (a test that skips prints '  skipped: "name": reason').
+        for (const line of output.split('\n')) if (/^\s*skipped: /.test(line)) console.log(`     ${line.trim()}`)
       }
       resolve()
     })
