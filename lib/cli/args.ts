@@ -29,6 +29,21 @@ export interface CliOptions {
   /** After a first Ctrl-C, how long commands in flight may run before they are killed. */
   interruptGraceMs?: number
   vaultPasswordFile?: string
+  /** `--shard I/N`: only the I-th of N deterministic slices of the inventory's hosts. */
+  shard?: Shard
+}
+
+/** The I-th (1-based) of N slices of the hosts: `--shard 2/4`. */
+export interface Shard { readonly index: number; readonly count: number }
+
+/** Pure: `2/4` → { index: 2, count: 4 }, or a ConfigError naming the flag. */
+export function parseShard(v: string, flag = '--shard'): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim())
+  const index = Number(m?.[1]), count = Number(m?.[2])
+  if (!m || count < 1 || count > 1000 || index < 1 || index > count) {
+    throw new ConfigError('command line', flag, 'I/N with 1 ≤ I ≤ N ≤ 1000 (the I-th of N slices of the hosts, e.g. 2/4)', `'${v}'`)
+  }
+  return { index, count }
 }
 
 /** Documented exit codes (docs/cli.md). */
@@ -58,6 +73,7 @@ export const USAGE = `usage: npx tsx playbooks/PLAYBOOK.ts [options]
       --list-tasks        print the tasks of each play and exit (no connection)
       --list-tags         print the tags and exit (no connection)
       --start-at-task T   skip every task before the one titled T
+      --shard I/N         run only the I-th of N slices of the hosts (one per CI job; kubeplay report merges them)
       --retry             rerun only the hosts that failed or were unreachable last run
       --state-dir DIR     run records and locks (default .kubeplay)
       --host-key-policy P strict (default) | accept-new (record unknown keys)
@@ -126,6 +142,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--list-tasks': o.listTasks = true; break
       case '--list-tags': o.listTags = true; break
       case '--start-at-task': o.startAtTask = value(); break
+      case '--shard': o.shard = parseShard(value(), a); break
       case '--retry': o.retry = true; break
       case '--state-dir': o.stateDir = value(); break
       case '--host-key-policy': {

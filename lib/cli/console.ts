@@ -54,7 +54,8 @@ export function consoleReporter(o: ConsoleOptions): Reporter {
   return {
     runStart(info) {
       checkMode = info.checkMode
-      emit(paint('bold', `kubeplay ${info.playbook}${info.checkMode ? ' (check mode: nothing will be changed)' : ''} — inventory ${info.inventory} — run ${info.runId}`))
+      const shard = info.argv?.find((a, i) => info.argv?.[i - 1] === '--shard' || a.startsWith('--shard='))?.replace('--shard=', '')
+      emit(paint('bold', `kubeplay ${info.playbook}${info.checkMode ? ' (check mode: nothing will be changed)' : ''} — inventory ${info.inventory}${shard ? ` — shard ${shard}` : ''} — run ${info.runId}`))
     },
     playStart(play, hosts) {
       hostWidth = Math.max(8, ...hosts.map((h) => h.length))

@@ -9,7 +9,7 @@
  *   kubeplay module PATTERN -m MOD -a PARAMS [flags]  ansible PATTERN -m MOD -a PARAMS
  *   kubeplay facts [PATTERN] [-i INV]                ansible PATTERN -m setup (what kubeplay reads)
  *   kubeplay inventory [-i INV] --list|--graph|--host NAME    ansible-inventory
- *   kubeplay report [RUN|last] --html F --json F     a report of any run, after the fact
+ *   kubeplay report [RUN…|last] --html F --json F    a report of any run (or shards merged), after the fact
  *   kubeplay vault encrypt|decrypt|view|edit|encrypt-string …   ansible-vault
  *   kubeplay playbook FILE.ts [flags]                ansible-playbook (npx tsx FILE.ts)
  *   kubeplay completion bash                         the bash completion script
@@ -28,6 +28,7 @@ import type { Playbook } from '../engine/task.ts'
 import { KUBEPLAY_VERSION, runCli } from './main.ts'
 import { jsonReportText, writeHtmlReport } from '../report/index.ts'
 import { readRunRecord } from '../report/record.ts'
+import { mergeRuns } from '../report/merge.ts'
 import { parseVaultArgs, VAULT_USAGE, vaultCommand } from './vault.ts'
 import { adhocModulePlaybook, moduleNames, parseModuleCommand } from './module.ts'
 import { facts, inventory, parseAdhocArgs, ping, shell, type Io } from './adhoc.ts'
@@ -47,10 +48,11 @@ commands:
   inventory --list           hosts, groups and every host's vars as JSON (secrets as ***)
   inventory --graph          the group tree
   inventory --host NAME      one host's vars and the file each came from, as JSON
-  report [RUN] --html FILE --json FILE
+  report [RUN…] --html FILE --json FILE
                              the HTML page and/or JSON document of a finished (or killed) run, from
                              its record (.kubeplay/runs/<run>.jsonl; default: the last run of
-                             --state-dir, default .kubeplay)
+                             --state-dir, default .kubeplay); several records (the --shard runs
+                             of one playbook) make one merged report
   vault encrypt|decrypt|view|edit FILE…, vault encrypt-string [VALUE] --name VAR
                              ansible-vault, on the same file format (kubeplay vault --help)
   playbook FILE.ts [flags]   run a playbook (the same as npx tsx FILE.ts [flags])
@@ -80,10 +82,9 @@ examples:
 exit codes: 0 ok, 2 a host failed (shell: a command exited non-zero), 3 a host was unreachable,
 4 invalid input (nothing contacted)`
 
-/** Pure: `report` options. */
-export function parseReportArgs(argv: readonly string[]): { run: string; stateDir: string; html?: string; json?: string } {
-  const o: { run: string; stateDir: string; html?: string; json?: string } = { run: 'last', stateDir: '.kubeplay' }
-  let run: string | undefined
+/** Pure: `report` options: one run record or more (the shards of one run, merged), `last` by default. */
+export function parseReportArgs(argv: readonly string[]): { runs: string[]; stateDir: string; html?: string; json?: string } {
+  const o: { runs: string[]; stateDir: string; html?: string; json?: string } = { runs: [], stateDir: '.kubeplay' }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const value = (): string => valueAfter(argv, ++i, a)
@@ -91,23 +92,23 @@ export function parseReportArgs(argv: readonly string[]): { run: string; stateDi
     else if (a === '--json') o.json = value()
     else if (a === '--state-dir') o.stateDir = value()
     else if (a.startsWith('-')) throw new ConfigError('command line', a, 'an option of kubeplay report (--html, --json, --state-dir)', `unknown option '${a}'`)
-    else if (run === undefined) run = a
-    else throw new ConfigError('command line', a, 'one run record', `'${run}' and '${a}'`)
+    else o.runs.push(a)
   }
   if (!o.html && !o.json) throw new ConfigError('command line', 'report', '--html FILE and/or --json FILE', 'neither')
-  return { ...o, run: run ?? 'last' }
+  return { ...o, runs: o.runs.length ? o.runs : ['last'] }
 }
 
-/** A report of any run from its record. */
+/** A report of any run from its record; of several records (a sharded run), one merged report. */
 async function report(argv: readonly string[], io: Io): Promise<number> {
   const o = parseReportArgs(argv)
-  let file = o.run
-  if (o.run === 'last') {
+  const files = o.runs.map((run) => {
+    if (run !== 'last') return run
     const last = join(o.stateDir, 'last-run.json')
     if (!existsSync(last)) throw new ConfigError('command line', 'RUN', `a run record, or a last run in ${o.stateDir} (--state-dir)`, `no ${last}`)
-    file = (JSON.parse(readFileSync(last, 'utf8')) as { record: string }).record
-  }
-  const { result, extra } = readRunRecord(file, KUBEPLAY_VERSION)
+    return (JSON.parse(readFileSync(last, 'utf8')) as { record: string }).record
+  })
+  const { result, extra } = mergeRuns(files.map((file) => ({ file, ...readRunRecord(file, KUBEPLAY_VERSION) })))
+  if (files.length > 1) io.out(`merged ${files.length} runs: ${Object.keys(result.recap).length} hosts, ${result.results.length} task results`)
   if (o.json) { writeFileSync(o.json, jsonReportText(result, extra)); io.out(`json: ${o.json}`) }
   if (o.html) { writeHtmlReport(result, o.html, extra); io.out(`report: ${o.html}`) }
   return EXIT.ok

@@ -76,7 +76,7 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
       if (retry.hosts.length === 0) return retry.left ? EXIT.failed : EXIT.ok
       limit = retry.hosts.join(':')
     }
-    const plans = planPlaybook(pb, { inventory, tags: o.tags, skipTags: o.skipTags, limit, startAtTask: o.startAtTask, listOnly: o.listHosts || o.listTasks || o.listTags })
+    const plans = planPlaybook(pb, { inventory, tags: o.tags, skipTags: o.skipTags, limit, shard: o.shard, startAtTask: o.startAtTask, listOnly: o.listHosts || o.listTasks || o.listTags })
     if (o.listHosts || o.listTasks || o.listTags) {
       for (const p of plans.filter((x) => x.tasks.length > 0)) {
         out(`play '${p.play.name}' (${p.hosts.length} hosts)${o.listHosts ? `: ${p.hosts.join(', ')}` : ''}`)
@@ -118,7 +118,7 @@ export async function runCli(pb: Playbook, argv: readonly string[] = process.arg
   let result: RunResult
   try {
     result = await runPlaybook(pb, {
-      inventory, connector: connectorFor(inventory, o), tags: o.tags, skipTags: o.skipTags, limit,
+      inventory, connector: connectorFor(inventory, o), tags: o.tags, skipTags: o.skipTags, limit, shard: o.shard,
       checkMode: o.check, forks: o.forks, startAtTask: o.startAtTask, signal: abort.signal, killSignal: kill.signal,
       graceMs: o.interruptGraceMs, taskTimeoutMs: o.taskTimeoutMs, argv: [...argv],
       // Local hosts are this machine: their lock lives in the state dir, so separate projects do not collide.

@@ -88,7 +88,7 @@ export function parseModuleCommand(argv: readonly string[]): AdhocModuleArgs {
   const rest: string[] = []
   // Flags of the playbook command line that take a value: their value is never the pattern.
   const valued = new Set(['-i', '--inventory', '-t', '--tags', '--skip-tags', '-l', '--limit', '-f', '--forks', '-e', '--extra-vars',
-    '--start-at-task', '--state-dir', '--host-key-policy', '--json', '--report', '--vault-password-file', '--task-timeout', '--interrupt-grace'])
+    '--start-at-task', '--shard', '--state-dir', '--host-key-policy', '--json', '--report', '--vault-password-file', '--task-timeout', '--interrupt-grace'])
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const value = (): string => valueAfter(argv, ++i, a)

@@ -45,7 +45,7 @@ const inventoryKey = (src: string | undefined): string => (!src || src === 'lab'
 
 /**
  * `--retry`: the options of this command line completed with the last run's selection — tags,
- * skip-tags, limit, `-e` and `--check` that this command line does not set itself. Refuses a last
+ * skip-tags, limit, shard, `-e` and `--check` that this command line does not set itself. Refuses a last
  * run made against another inventory, and a last run's `-e` that held a secret (only its masked
  * form is recorded) unless `-e` is given again.
  */
@@ -58,14 +58,16 @@ export function retrySelection(o: CliOptions, playbook: string): { options: CliO
     throw new ConfigError(file, '--retry', `a last run against this inventory (${o.inventory ?? 'lab'})`, `run ${last.runId} against ${before.inventory ?? 'lab'}`)
   }
   const taken: string[] = []
-  const take = <K extends 'tags' | 'skipTags' | 'limit'>(k: K, flag: string): CliOptions[K] => {
+  const take = <K extends 'tags' | 'skipTags' | 'limit' | 'shard'>(k: K, flag: string): CliOptions[K] => {
     if (o[k] !== undefined || before[k] === undefined) return o[k]
-    taken.push(`${flag} ${Array.isArray(before[k]) ? (before[k] as string[]).join(',') : before[k]}`)
-    return before[k]
+    const v = before[k]
+    taken.push(`${flag} ${Array.isArray(v) ? v.join(',') : typeof v === 'object' ? `${v.index}/${v.count}` : v}`)
+    return v
   }
   const tags = take('tags', '--tags')
   const skipTags = take('skipTags', '--skip-tags')
   const limit = take('limit', '--limit')
+  const shard = take('shard', '--shard')
   let extraVars = o.extraVars
   if (!extraVars.length && before.extraVars.length) {
     const secret = before.extraVars.find((e) => e.includes('***'))
@@ -75,7 +77,7 @@ export function retrySelection(o: CliOptions, playbook: string): { options: CliO
   }
   const check = o.check || before.check
   if (check && !o.check) taken.push('--check')
-  const options: CliOptions = { ...o, tags, skipTags, limit, extraVars, check }
+  const options: CliOptions = { ...o, tags, skipTags, limit, shard, extraVars, check }
   return { options, ...(taken.length ? { note: `--retry: as run ${last.runId}: ${taken.join(' ')}` } : {}) }
 }
 

@@ -35,6 +35,7 @@ export function planPlaybook(pb: Playbook, o: Omit<RunOptions, 'connector'>): Pl
   if (o.startAtTask && !pb.plays.some((p) => flatten(p).some((t) => t.item.title === o.startAtTask))) {
     throw new ConfigError('--start-at-task', o.startAtTask, 'the title of a task in the playbook', 'no such task')
   }
+  const shard = o.shard ? shardOf([...o.inventory.hosts.keys()], o.shard) : null
   const plans = pb.plays.map((play) => {
     const unknown: string[] = []
     const all = selectHosts(o.inventory, play.hosts, `play '${play.name}' hosts`, { onUnknown: (n) => unknown.push(n) })
@@ -76,5 +77,11 @@ export function planPlaybook(pb: Playbook, o: Omit<RunOptions, 'connector'>): Pl
     throw new ConfigError(o.inventory.source, 'hosts', `hosts for the plays (${targeted.map((p) => `'${p.play.name}': ${[p.play.hosts].flat().join(':')}`).join('; ')})`,
       o.inventory.hosts.size === 0 ? 'an empty inventory' : unknown.length ? `no host or group named ${unknown.map((n) => `'${n}'`).join(', ')}` : 'no host in those groups')
   }
-  return plans
+  // A shard may hold none of a play's hosts (more shards than hosts): that is not an error.
+  return shard ? plans.map((p) => ({ ...p, hosts: p.hosts.filter((h) => shard.has(h)) })) : plans
+}
+
+/** Pure: the hosts of one slice — the inventory's hosts in order, dealt round-robin into `count` slices. */
+export function shardOf(hosts: readonly string[], s: { readonly index: number; readonly count: number }): Set<string> {
+  return new Set(hosts.filter((_, i) => i % s.count === s.index - 1))
 }

@@ -19,6 +19,11 @@ export interface RunOptions extends TagFilter {
   readonly connector: Connector
   /** Host pattern intersected with every play's hosts. */
   readonly limit?: string | readonly string[]
+  /**
+   * Only the `index`-th (1-based) of `count` slices of the hosts: the inventory's hosts, in order, dealt
+   * round-robin (host i goes to slice i mod count + 1), so a host is in the same slice in every play.
+   */
+  readonly shard?: { readonly index: number; readonly count: number }
   /** Plan only: run checks, apply nothing, report what would change. @default false */
   readonly checkMode?: boolean
   /** Hosts worked on at once. @default 20 */

@@ -47,7 +47,7 @@ function header(r: JsonReport): string {
 <h1><span class="brand">kubeplay</span> ${esc(r.run.playbook)} <span class="badge o-${r.run.outcome}">${esc(r.run.outcome)}</span>${r.run.checkMode ? ' <span class="badge check">check mode</span>' : ''}</h1>
 <div class="meta"><span><b>run</b><code>${esc(r.run.id)}</code></span><span><b>started</b><time datetime="${esc(r.run.startedAt)}">${esc(r.run.startedAt)}</time></span>
 <span><b>duration</b>${esc(formatMs(r.run.durationMs))}</span><span><b>inventory</b><code>${esc(r.run.inventory)}</code></span>
-${r.run.argv.length ? `<span><b>arguments</b><code>${esc(r.run.argv.join(' '))}</code></span>` : ''}${r.run.aborted ? `<span><b>aborted</b>${esc(r.run.aborted)}</span>` : ''}</div>
+${r.run.argv.length ? `<span><b>arguments</b><code>${esc(r.run.argv.join(' '))}</code></span>` : ''}${r.run.merged ? `<span><b>merged</b>${r.run.merged.length} runs: ${r.run.merged.map((m) => `<code>${esc(m.id)}</code> (${esc(m.argv.join(' '))})`).join(', ')}</span>` : ''}${r.run.aborted ? `<span><b>aborted</b>${esc(r.run.aborted)}</span>` : ''}</div>
 <nav class="toc"><a href="#recap">Recap</a><a href="#timeline">Timeline</a><a href="#failures">Failures</a><a href="#changes">Changes</a><a href="#slowest">Slowest</a><a href="#tasks">All tasks</a></nav>
 </div></header>
 <main>
@@ -141,7 +141,7 @@ const SCRIPT_HASH = `sha256-${createHash('sha256').update(JS).digest('base64')}`
 
 /** The report page as one self-contained HTML string. */
 export function renderHtmlReport(result: RunResult, opts: HtmlReportOptions = {}): string {
-  const r = toJsonReport(result, { inventory: opts.inventory ?? '', argv: opts.argv ?? [], kubeplayVersion: opts.kubeplayVersion ?? '', rerun: opts.rerun })
+  const r = toJsonReport(result, { inventory: opts.inventory ?? '', argv: opts.argv ?? [], kubeplayVersion: opts.kubeplayVersion ?? '', rerun: opts.rerun, merged: opts.merged })
   const retry = r.rerun?.command ? `<section id="rerun"><h2>Retry the failed hosts</h2><pre>${esc(r.rerun.command)}</pre></section>` : ''
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

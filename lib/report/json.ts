@@ -19,7 +19,11 @@ export interface ReportExtra {
   readonly kubeplayVersion: string
   /** The full command that retries the failed hosts (main.ts's rerun hint), when known. */
   readonly rerun?: string
+  /** A report of several runs merged (the shards of one run): each run's id, arguments and times. */
+  readonly merged?: readonly MergedRun[]
 }
+
+export interface MergedRun { readonly id: string; readonly argv: readonly string[]; readonly startedAt: number; readonly durationMs: number }
 
 export type RunOutcome = 'ok' | 'changed' | 'failed' | 'unreachable' | 'aborted'
 export type HostOutcome = 'ok' | 'changed' | 'failed' | 'unreachable'
@@ -61,6 +65,8 @@ export interface JsonReport {
     readonly durationMs: number
     readonly outcome: RunOutcome
     readonly aborted: string | null
+    /** The runs this report merges (`kubeplay report RUN RUN…`), or null for one run. */
+    readonly merged: readonly { readonly id: string; readonly argv: readonly string[]; readonly startedAt: string; readonly durationMs: number }[] | null
   }
   readonly totals: HostRecap & { readonly hosts: number; readonly tasks: number }
   readonly hosts: readonly JsonHost[]
@@ -126,6 +132,7 @@ export function toJsonReport(result: RunResult, extra: ReportExtra): JsonReport 
       durationMs: result.durationMs,
       outcome,
       aborted: result.aborted === undefined ? null : mask(result.aborted),
+      merged: extra.merged ? extra.merged.map((m) => ({ id: m.id, argv: m.argv.map(mask), startedAt: iso(m.startedAt), durationMs: m.durationMs })) : null,
     },
     totals: {
       hosts: hosts.length, tasks: result.results.length,
@@ -136,7 +143,10 @@ export function toJsonReport(result: RunResult, extra: ReportExtra): JsonReport 
     unreachableHosts: [...result.unreachableHosts],
     incompleteHosts: [...incomplete],
     tasks: result.results.map((t, i) => task(t, i, result.startedAt)),
-    rerun: failing ? { argv: [...argv.filter((a) => a !== '--retry'), '--retry'], command: extra.rerun === undefined ? null : mask(extra.rerun) } : null,
+    // Merged shards have no one state directory to --retry from: name the hosts instead.
+    rerun: !failing ? null : extra.merged
+      ? { argv: [...argv, '--limit', [...new Set([...result.failedHosts, ...result.unreachableHosts, ...incomplete])].join(':')], command: null }
+      : { argv: [...argv.filter((a) => a !== '--retry'), '--retry'], command: extra.rerun === undefined ? null : mask(extra.rerun) },
   }
 }
 

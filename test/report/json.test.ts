@@ -20,7 +20,7 @@ test('the schema is versioned and its key names are stable (v1 only ever adds ke
   const keys = shape(report)
   const v1 = [
     'schema', 'kubeplayVersion',
-    'run.id', 'run.playbook', 'run.inventory', 'run.argv[]', 'run.checkMode', 'run.startedAt', 'run.finishedAt', 'run.durationMs', 'run.outcome', 'run.aborted',
+    'run.id', 'run.playbook', 'run.inventory', 'run.argv[]', 'run.checkMode', 'run.startedAt', 'run.finishedAt', 'run.durationMs', 'run.outcome', 'run.aborted', 'run.merged',
     'totals.hosts', 'totals.tasks', 'totals.ok', 'totals.changed', 'totals.failed', 'totals.skipped', 'totals.unreachable', 'totals.ignored',
     'hosts[].name', 'hosts[].ok', 'hosts[].changed', 'hosts[].failed', 'hosts[].skipped', 'hosts[].unreachable', 'hosts[].ignored', 'hosts[].outcome',
     'failedHosts[]', 'unreachableHosts[]', 'incompleteHosts[]',
