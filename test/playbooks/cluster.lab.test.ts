@@ -28,10 +28,12 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { dirname, join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { changes, failures } from '../helpers/results.ts'
+import { docCommands, forLab, linkedProject } from '../helpers/doc-commands.ts'
 import { connectorFor, withExtraVars } from '../../lib/cli/main.ts'
 import { buildBundle, NGINX_IMAGE } from '../../lib/bundle/build.ts'
 import { runModule } from '../../lib/engine/adhoc.ts'
@@ -678,6 +680,51 @@ spec: { type: NodePort, selector: { app: served }, ports: [{ port: 80, targetPor
     const dry = await run(true)
     assert.equal(failures(dry), [])
     assert.equal(changes(dry), [])
+  })
+
+  test('docs/quickstart.md runs as written against this lab (by its name, as docs/lab.md says for a lab not named kubeplay): 6 nodes Ready at the new version, the status, --check plans nothing, verify passes, the HAProxy drift is found (exit 5) with the changed line in the diff, repaired, then 0 changed', async () => {
+    const root = new URL('../../', import.meta.url).pathname
+    const project = linkedProject(root)
+    const seen: string[] = []
+    try {
+      for (const c of docCommands(readFileSync(join(root, 'docs/quickstart.md'), 'utf8'))) {
+        if (c.notRun) { log(`quickstart: not run: ${c.line} (${c.notRun})`); continue }
+        const cmd = forLab(c.line, lab.name, dirname(lab.inventoryPath))
+        const t = Date.now()
+        const r = spawnSync('bash', ['-c', cmd], { cwd: project, input: '', encoding: 'utf8', timeout: 900_000 })
+        const out = `${r.stdout}${r.stderr}`
+        log(`quickstart: ${cmd.replace(/\s+#.*$/, '')} → exit ${r.status} (${((Date.now() - t) / 1000).toFixed(0)} s)`)
+        assert.is(r.status, 0, `${cmd}\n${out}`)
+        const again = seen.includes(c.line)
+        seen.push(c.line)
+        if (/kubectl get nodes/.test(cmd)) {
+          const rows = out.split('\n').filter((l) => /^lab\d/.test(l))
+          assert.is(rows.length, 6, out)
+          for (const row of rows) assert.match(row, new RegExp(`^lab\\d\\s+Ready\\s+\\S+\\s+\\S+\\s+v${TO.replaceAll('.', '\\.')}$`), out)
+        } else if (/lab -- status/.test(cmd)) {
+          for (let i = 1; i <= 7; i++) assert.match(out, new RegExp(`\\n  lab${i} 10\\.\\S+ up `), out)
+        } else if (/site\.ts -i \S+ --check --diff\s*(#|$)/.test(cmd)) {
+          assert.match(out, /PLAY RECAP/)
+          assert.not.match(out, /changed=[1-9]/, `a converged lab: --check plans nothing\n${out}`)
+        } else if (/--detailed-exitcode/.test(cmd)) {
+          assert.match(out, /\nexit 5\n/, out)
+          assert.match(out, /^\s*-.*timeout connect 9s/m, `the diff shows the old line\n${out}`)
+          assert.match(out, /^\s*\+.*timeout connect 5s/m, `and the new one\n${out}`)
+          assert.not.match(out, /\[hidden/, out)
+        } else if (/--tags haproxy\s*(#|$)/.test(cmd)) {
+          if (!again) {
+            assert.match(out, /lab1\s+changed\s+Write the HAProxy configuration/, out)
+            assert.match(out, /lab1\s+changed\s+handler: Reload HAProxy/, out)
+          } else {
+            assert.match(out, /lab1\s+: ok=\d+ changed=0 unreachable=0 failed=0/, out)
+          }
+        } else if (/verify\.ts/.test(cmd)) {
+          assert.not.match(out, /✗/, out)
+        }
+      }
+      assert.ok(seen.length >= 9, `the quickstart's commands ran: ${seen.length}`)
+      assert.match((await hostExec('lab1', 'grep "timeout connect" /etc/haproxy/haproxy.cfg')), /timeout connect 5s/)
+    } finally { rmSync(project, { recursive: true, force: true }) }
   })
 
   test('failover (seed 003): the first master powered off, kubectl through HAProxy answers and a new Deployment runs; powered on, it rejoins by itself', async () => {
