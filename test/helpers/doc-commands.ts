@@ -36,7 +36,8 @@ export function docCommands(markdown: string): DocCommand[] {
  */
 export function forLab(line: string, name: string, stateDir: string): string {
   return line
-    .replace(/(npx tsx playbooks\/[\w-]+\.ts)/g, `$1 -i lab:${name}`)
+    .replace(/(npx tsx playbooks\/[\w-]+\.ts)(?! -i )/g, `$1 -i lab:${name}`)
+    .replace(/ -i lab(?=\s|$)/g, ` -i lab:${name}`)
     .replace(/(npm run lab -- (?:status|poweroff \S+|poweron \S+))/g, `$1 --name ${name}`)
     .replaceAll('/var/lib/kubeplay-lab/kubeplay/', `${stateDir}/`)
 }
@@ -49,4 +50,21 @@ export function linkedProject(root: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'kp-docs-'))
   for (const e of readdirSync(root)) if (e !== '.kubeplay' && e !== '.git') symlinkSync(join(root, e), join(dir, e))
   return dir
+}
+
+/**
+ * Pure: the files a guide asks the reader to write — its ```ts / ```handlebars blocks whose first
+ * line names the path (`// playbooks/login.ts`, `{{! roles/login/templates/x.hbs }}`), except those
+ * marked "(in this repository)".
+ */
+export function docFiles(markdown: string): Array<{ path: string; text: string }> {
+  const out: Array<{ path: string; text: string }> = []
+  for (const block of markdown.matchAll(/```(?:ts|handlebars)\n([\s\S]*?)```/g)) {
+    const text = block[1]!
+    const m = /^(?:\/\/ (\S+)(.*)|\{\{! (\S+) \}\})\n/.exec(text)
+    const path = m?.[1] ?? m?.[3]
+    if (!path || /in this repository/.test(m?.[2] ?? '')) continue
+    out.push({ path, text })
+  }
+  return out
 }
