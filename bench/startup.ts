@@ -12,10 +12,11 @@
  * `startup:begin` / `startup:end` markers of docs/performance.md.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { markers, writeSection } from './table.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TSX = join(ROOT, 'node_modules/.bin/tsx')
@@ -109,11 +110,7 @@ async function mainBench(argv: readonly string[]): Promise<void> {
   const text = lines.join('\n')
   console.log(text)
   if (argv.includes('--write')) {
-    const doc = join(ROOT, 'docs/performance.md')
-    const md = readFileSync(doc, 'utf8')
-    const [begin, end] = ['<!-- startup:begin -->', '<!-- startup:end -->']
-    if (!md.includes(begin) || !md.includes(end)) throw new Error(`docs/performance.md: expected the ${begin} and ${end} markers`)
-    writeFileSync(doc, `${md.slice(0, md.indexOf(begin) + begin.length)}\n${text}\n${md.slice(md.indexOf(end))}`)
+    writeSection(join(ROOT, 'docs/performance.md'), lines, markers('startup', 'npx tsx bench/startup.ts --write'))
     console.log('wrote docs/performance.md (start-up section)')
   }
 }

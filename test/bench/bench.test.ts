@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseBenchArgs } from '../../bench/run.ts'
-import { BEGIN, END, writeSection } from '../../bench/table.ts'
+import { BEGIN, END, markers, writeSection } from '../../bench/table.ts'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -96,6 +96,11 @@ test('writeSection replaces only the marked section and keeps the prose around i
     const fresh = join(dir, 'none.md')
     writeSection(fresh, ['t'])
     assert.ok(readFileSync(fresh, 'utf8').includes(`${BEGIN}\nt\n${END}`))
+    // A named section is found by its name, whatever command its begin marker names.
+    const m = markers('startup', 'npx tsx bench/startup.ts --write')
+    writeFileSync(doc, `a\n<!-- startup:begin (old words) -->\n<!-- startup:end -->\nb\n`)
+    writeSection(doc, ['rows'], m)
+    assert.is(readFileSync(doc, 'utf8'), `a\n${m.begin}\nrows\n${m.end}\nb\n`)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
