@@ -66,7 +66,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
 }
 
-function inventoryFor(lab: LoopbackSshd, base: string): Inventory {
+export function inventoryFor(lab: LoopbackSshd, base: string): Inventory {
   const hosts: Record<string, HostSpec> = {}
   lab.hosts.forEach((h, i) => {
     const s = lab.settings(i)

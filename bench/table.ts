@@ -52,7 +52,7 @@ export function machine(): Machine {
 
 const f = (x: number, digits: number): string => (Number.isFinite(x) ? x.toFixed(digits) : '–')
 
-function markdown(head: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[]): string[] {
+export function markdown(head: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   const line = (cells: readonly string[]): string =>
     `| ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`
