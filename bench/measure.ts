@@ -20,7 +20,7 @@ const MB = 1024 * 1024
 const TICK_MS = 10
 
 /** Busy CPU time of the whole machine so far (ms), from /proc/stat; NaN elsewhere. */
-function machineBusyMs(): number {
+export function machineBusyMs(): number {
   try {
     const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number)
     // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.

@@ -11,7 +11,7 @@
  *   --sweep      hosts 1/10/50 × tasks 5/10/20        --quick     smoke test: 1 round, no docs write
  *   --no-write   print only                            --write     write docs even with --quick
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,9 +23,10 @@ import { runRecorder } from '../lib/engine/record.ts'
 import { multiReporter, type RunResult } from '../lib/engine/results.ts'
 import { runPlaybook } from '../lib/engine/run.ts'
 import { inventoryFromSpec } from '../lib/inventory/resolve.ts'
-import type { HostSpec, Inventory } from '../lib/inventory/types.ts'
+import type { HostSpec, Inventory, InventorySpec } from '../lib/inventory/types.ts'
 import { startLoopbackSshd, type LoopbackSshd } from '../test/lab/loopback-sshd.ts'
 import * as floors from './floors.ts'
+import { wholeProcess } from './process.ts'
 import { collectGarbage, measure, memoryNow, summarise, type Sample } from './measure.ts'
 import { BENCH_BASE, BENCH_TASKS, benchPlaybook } from './playbook.ts'
 import { machine, machineLines, mainTable, repeatTable, sweepTable, targetTable, writeSection, type RepeatRow, type Row, type SweepCell, type Target } from './table.ts'
@@ -67,6 +68,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
 }
 
 export function inventoryFor(lab: LoopbackSshd, base: string): Inventory {
+  return inventoryFromSpec(inventorySpecFor(lab, base), 'bench')
+}
+
+/** The bench's inventory as data (also written to a file for the whole-process runs). */
+export function inventorySpecFor(lab: LoopbackSshd, base: string): InventorySpec {
   const hosts: Record<string, HostSpec> = {}
   lab.hosts.forEach((h, i) => {
     const s = lab.settings(i)
@@ -76,14 +82,14 @@ export function inventoryFor(lab: LoopbackSshd, base: string): Inventory {
       vars: { bench_root: join(base, h.name), node_ip: h.address, node_password: `pw-${h.name}-${h.port}` },
     }
   })
-  return inventoryFromSpec({
+  return {
     hosts,
     vars: {
       api_ip: '10.0.0.10', api_name: 'k8s-api.internal', api_endpoint: 'k8s-api.internal:6443', cluster_dns: '10.96.0.10',
       max_pods: 110, pause_image: 'registry.k8s.io/pause:3.9', registry_mirrors: ['https://mirror.gcr.io', 'https://registry-1.docker.io'],
       join_token: 'abcdef.0123456789abcdef',
     },
-  }, 'bench')
+  }
 }
 
 /** Connections opened before the run, reused by it; the run's closeAll does not close them. */
@@ -116,7 +122,10 @@ export async function runBench(o: BenchOptions, log: Log = (l) => process.stderr
   const base = join(BENCH_BASE, String(process.pid))
   const stateDir = mkdtempSync(join(tmpdir(), 'kpbench-state-'))
   try {
-    const inv = inventoryFor(lab, base)
+    const spec = inventorySpecFor(lab, base)
+    const inv = inventoryFromSpec(spec, 'bench')
+    const inventoryFile = join(stateDir, 'inventory.json')
+    writeFileSync(inventoryFile, JSON.stringify(spec))
     const names = [...inv.hosts.keys()]
     let lines = 0
     const reporter = () => multiReporter([consoleReporter({ verbose: 0, diff: false, write: () => { lines++ } }), runRecorder(stateDir)])
@@ -153,6 +162,7 @@ export async function runBench(o: BenchOptions, log: Log = (l) => process.stderr
       add('first', await play('first run', N, { expectChanges: true }))
       add('converged', await play('converged run', N, { expectChanges: false }))
       add('check', await play('--check run', N, { checkMode: true, expectChanges: false }))
+      add('process', wholeProcess(inventoryFile, join(stateDir, 'process'), o.forks, N))
       const warm = await warmConnector(inv, names)
       add('warm', await play('warm converged run', N, { connector: warm.connector, expectChanges: false }))
       await warm.close()
@@ -197,11 +207,13 @@ export async function runBench(o: BenchOptions, log: Log = (l) => process.stderr
       cold('first run', 'first'),
       cold('converged run', 'converged'),
       cold('--check on converged', 'check'),
+      cold('converged run, whole process (tsx bench/playbook-cli.ts)', 'process'),
       { phase: 'converged run, connections pre-opened', hosts: N, tasks: BENCH_TASKS, s: s('warm'), vsKubeplay: s('warm').wallMs / bKpWarm, vsRaw: s('warm').wallMs / bRawWarm },
     ]
 
     const conv = s('converged').wallMs
-    const peak = Math.max(...rows.map((r) => r.s.peakRssMb))
+    // This process's own phases (the whole-process row is another process: its RSS is in its row).
+    const peak = Math.max(...rows.filter((r) => !r.phase.includes('whole process')).map((r) => r.s.peakRssMb))
     const growth = repeats.length > 1 ? repeats[repeats.length - 1]!.heapUsedMb - repeats[0]!.heapUsedMb : 0
     const rssGrowth = repeats.length > 1 ? repeats[repeats.length - 1]!.rssMb - repeats[0]!.rssMb : 0
     const ratio = (x: number, lim: number, what: string, limit: string): Target => ({ what, limit, measured: `${x.toFixed(2)}×`, ok: x <= lim })
@@ -210,6 +222,8 @@ export async function runBench(o: BenchOptions, log: Log = (l) => process.stderr
       ratio(conv / bRaw, 3, 'converged run vs floor (b) connect + 20, raw ssh2', '≤ 3×'),
       ratio(s('check').wallMs / bKp, 3, '--check vs floor (b) connect + 20, SshConnection.exec', '≤ 3×'),
       ratio(s('check').wallMs / bRaw, 3, '--check vs floor (b) connect + 20, raw ssh2', '≤ 3×'),
+      ratio(s('process').wallMs / bKp, 3, 'converged run as a whole process vs floor (b) connect + 20, SshConnection.exec', '≤ 3×'),
+      ratio(s('process').wallMs / bRaw, 3, 'converged run as a whole process vs floor (b) connect + 20, raw ssh2', '≤ 3×'),
       ratio(s('first').wallMs / conv, 2, 'first run vs converged run', '≤ 2×'),
       { what: `controller peak RSS (${N} hosts)`, limit: '≤ 150 MB', measured: `${peak.toFixed(0)} MB`, ok: peak <= 150 },
       { what: `growth over ${repeats.length} in-process converged passes`, limit: 'none', measured: `heap ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB, RSS ${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} MB`, ok: growth < 5 },

@@ -41,6 +41,7 @@ test('--quick with 3 hosts completes and prints every row of the tables', async 
     'converged run',
     '--check on converged',
     'converged run, connections pre-opened',
+    'converged run, whole process (tsx bench/playbook-cli.ts)',
   ]) {
     const row = rows.find((c) => c[1] === phase)
     assert.ok(row, `row '${phase}' missing in:\n${r.stdout}`)
@@ -48,6 +49,7 @@ test('--quick with 3 hosts completes and prints every row of the tables', async 
     assert.ok(Number.isFinite(Number(row![4]!.split(' ')[0])), `${phase}: wall is a number`)
   }
   assert.ok(phases.some((p) => p?.startsWith('converged run vs floor (b)')), 'targets table')
+  assert.ok(phases.some((p) => p?.startsWith('converged run as a whole process vs floor (b)')), 'the whole-process target')
   assert.ok(rows.some((c) => c[1] === '2' && c.length === 6), 'repeat table has pass 2')
   assert.match(r.stdout, /Machine: .+, \d+ cores/)
 })

@@ -4,9 +4,10 @@
  * SSH targets for connection tests and the benchmark. Needs root and /usr/sbin/sshd
  * (`apt-get install openssh-server`). Every daemon is killed by pid in `stop()`, and at process exit.
  *
- * By default each daemon runs in a private mount namespace where the login user's ~/.bashrc is
- * replaced by an empty one: bash reads ~/.bashrc for every SSH session, and a heavy one (root's
- * `pyenv init` here, ~120 ms) would be measured instead of kubeplay.
+ * Each daemon runs in a private mount namespace with its own /run (kubeplay's run lock lives there:
+ * hosts sharing one would lock each other out) and, by default, an empty ~/.bashrc instead of the
+ * login user's: bash reads ~/.bashrc for every SSH session, and a heavy one (root's `pyenv init`
+ * here, ~120 ms) would be measured instead of kubeplay.
  */
 import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -169,8 +170,11 @@ export async function startLoopbackSshd(n: number, opts: LoopbackOptions = {}): 
       ].join('\n'))
       const log = join(hdir, 'sshd.log')
       const sshd = `exec ${SSHD} -D -e -f '${config}' >>'${log}' 2>&1`
-      const script = useStock ? `mount --bind '${stockBashrc}' '${bashrc}' && ${sshd}` : sshd
-      const argv = useStock ? ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script] : ['sh', '-c', script]
+      // Each host gets its own /run (with sshd's privilege separation dir), as separate machines
+      // have: kubeplay's run lock lives in /run, and hosts sharing one would lock each other out.
+      mkdirSync(join(hdir, 'run', 'sshd'), { recursive: true, mode: 0o755 })
+      const script = [`mount --bind '${join(hdir, 'run')}' /run`, ...(useStock ? [`mount --bind '${stockBashrc}' '${bashrc}'`] : []), sshd].join(' && ')
+      const argv = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script]
       const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore', detached: true })
       child.unref()
       pids.push(child.pid!) // unshare and sh exec: this pid becomes sshd's

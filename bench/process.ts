@@ -1,0 +1,35 @@
+/**
+ * The converged bench run as a whole process, the way a user runs a playbook: `tsx
+ * bench/playbook-cli.ts -i inventory.json`, start-up, inventory loading and cold SSH included. Wall
+ * time, the child's CPU (this process's children, from /proc/self/stat), the machine's CPU, and the
+ * child's peak RSS (GNU time's %M). Fails when the run is not a converged run of every host.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { machineBusyMs, type Sample } from './measure.ts'
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+
+function childCpuMs(): number {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[13]) + Number(f[14])) * 10
+}
+
+export function wholeProcess(inventoryFile: string, stateDir: string, forks: number, hosts: number): Sample {
+  const tsx = `${ROOT}node_modules/.bin/tsx`
+  const argv = [tsx, 'bench/playbook-cli.ts', '-i', inventoryFile, '--state-dir', stateDir, '--forks', String(forks)]
+  const timed = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'kpbench-maxrss-kb %M', ...argv] : argv
+  const cpu0 = childCpuMs()
+  const busy0 = machineBusyMs()
+  const t0 = performance.now()
+  const r = spawnSync(timed[0]!, timed.slice(1), { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: { ...process.env, CI: 'true' } })
+  const wallMs = performance.now() - t0
+  const out = `${r.stdout}${r.stderr}`
+  const done = /changed: (\d+), hosts: (\d+), failed: (\d+), unreachable: (\d+)/.exec(out)
+  if (r.status !== 0 || !done || done[1] !== '0' || Number(done[2]) !== hosts || done[3] !== '0' || done[4] !== '0') {
+    throw new Error(`bench whole process: expected a converged run of ${hosts} hosts (exit 0, changed: 0), found exit ${r.status}: ${out.split('\n').slice(-5).join(' | ')}`)
+  }
+  const kb = Number(/kpbench-maxrss-kb (\d+)/.exec(r.stderr)?.[1] ?? NaN)
+  return { wallMs, cpuMs: childCpuMs() - cpu0, peakRssMb: kb / 1024, machineCpuMs: machineBusyMs() - busy0 }
+}
