@@ -91,6 +91,15 @@ export function labMetallbRange(hosts: readonly Pick<ClientHost, 'address'>[]): 
   return `${net}.200-${net}.219`
 }
 
+/**
+ * The lab's NFS settings: this machine's kernel has no nfsd and no NFS client, so NFS-Ganesha serves
+ * the share from user space (each host's /srv/nfs is an ext4 bind mount, as its VFS backend needs);
+ * the clients' fstab entries are written, not mounted.
+ */
+export function labNfs(): Record<string, unknown> {
+  return { serverSoftware: 'ganesha', graceless: true, mountState: 'present' }
+}
+
 export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly ClientHost[], paths: LabPaths, becomeUser: string, kubernetes = false): InventorySpec {
   const conn = { port: 22, user: 'root', keyFile: paths.key, knownHosts: paths.knownHosts }
   return {
@@ -104,10 +113,7 @@ export function renderInventory(lab: string, plan: LayoutPlan, hosts: readonly C
     vars: {
       lab_name: lab,
       lab_become_password_file: paths.becomePassword,
-      // This machine's kernel has no nfsd and no NFS client: NFS-Ganesha serves the share from user
-      // space (each host's /srv/nfs is an ext4 bind mount, as its VFS backend needs); the clients'
-      // fstab entries are written, not mounted.
-      nfs: { serverSoftware: 'ganesha', graceless: true, mountState: 'present' },
+      nfs: labNfs(),
       ...(kubernetes ? {
         // No package repository or registry is reachable from here: Kubernetes comes from the offline
         // bundle (`npm run bundle`). Hosts are containers sharing the machine's kernel: kube-proxy

@@ -34,6 +34,8 @@ export interface AptPlan {
   /** A held package changes version or goes away. */
   readonly allowHeld: boolean
   readonly installRecommends?: boolean
+  /** Packages to install that the current lists do not know: the lists are refreshed first. */
+  readonly unknown?: readonly string[]
 }
 
 const NAME = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$/
@@ -82,10 +84,21 @@ export function planPackages(p: AptPackagesParams, s: DpkgState): AptPlan | null
   return { update, install, remove, hold, unhold, allowHeld, installRecommends: p.installRecommends }
 }
 
+/**
+ * Pure: a plan that installs a package the host's lists know no candidate for refreshes the lists
+ * first (they may predate it: a fresh image, a point release), as an operator does after apt's
+ * "Unable to locate package". A name unknown after the refresh still fails, with apt's message.
+ */
+export function refreshForUnknown(plan: AptPlan, candidates: ReadonlyMap<string, string>): AptPlan {
+  if (plan.update || !plan.install.length) return plan
+  const unknown = plan.install.map((n) => n.split('=')[0]!).filter((n) => !candidates.has(n))
+  return unknown.length ? { ...plan, update: true, unknown } : plan
+}
+
 /** Pure: one line per action, for the summary. */
 export function describeAptPlan(plan: AptPlan): string {
   const parts = [
-    plan.update && 'update lists',
+    plan.update && `update lists${plan.unknown?.length ? ` (they know no ${plan.unknown.join(', ')})` : ''}`,
     plan.install.length && `install ${plan.install.join(' ')}`,
     plan.remove.length && `remove ${plan.remove.join(' ')}`,
     plan.hold.length && `hold ${plan.hold.join(' ')}`,
@@ -122,7 +135,11 @@ export const aptPackages = defineModule<AptPackagesParams, AptPlan>({
   async check(host, p) {
     const names = [...desiredVersions(p.names).keys()].sort()
     const state = await host.fact(dpkgPackages, { names, candidates: p.state === 'latest' })
-    const plan = planPackages(p, state)
+    let plan = planPackages(p, state)
+    // Something to install: does apt know it? (A second round trip, only when installing.)
+    if (plan?.install.length && !plan.update) {
+      plan = refreshForUnknown(plan, (p.state === 'latest' ? state : await host.fact(dpkgPackages, { names, candidates: true })).candidates)
+    }
     return plan
       ? change(describeAptPlan(plan), { data: plan })
       : noChange(`${names.join(', ')}: already ${p.state ?? 'present'}${p.hold ? ' and held' : ''}`)

@@ -49,4 +49,21 @@ test('a version apt does not know fails with apt-get naming it', async () => {
   }
 })
 
+test('lists that do not know a package to install are refreshed first (no update asked); a name unknown after the refresh fails with apt\'s message', async () => {
+  // Lists from before the package existed, as on a fresh image: here, none at all.
+  await conn.exec(sh`find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -delete`)
+  assert.is(await out(sh`LC_ALL=C apt-cache policy sl | grep -c Candidate || true`), '0', 'the lists know no sl')
+  const dry = await runModule(conn, aptPackages, { names: ['sl'] }, { checkMode: true })
+  assert.ok(dry.plan.changed && dry.plan.summary === 'update lists (they know no sl); install sl', JSON.stringify(dry.plan))
+  await proveIdempotent(conn, aptPackages, { names: ['sl'], installRecommends: false }, { paths: ['/var/lib/dpkg/status'] })
+  assert.match(await out(sh`dpkg-query -W -f '\${db:Status-Abbrev}' sl`), /^ii/)
+  await runModule(conn, aptPackages, { names: ['sl'], state: 'absent' })
+  try {
+    await runModule(conn, aptPackages, { names: ['kp-no-such-package'] })
+    assert.unreachable()
+  } catch (e) {
+    assert.match((e as Error).message, /Unable to locate package kp-no-such-package/)
+  }
+})
+
 test.run()

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { DpkgState } from '../../lib/facts/dpkg.ts'
-import { aptCommands, desiredVersions, planPackages, type AptPackagesParams, type AptPlan } from '../../lib/modules/apt-packages.ts'
+import { aptCommands, describeAptPlan, desiredVersions, planPackages, refreshForUnknown, type AptPackagesParams, type AptPlan } from '../../lib/modules/apt-packages.ts'
 
 function state(s: { installed?: Record<string, string>; holds?: string[]; candidates?: Record<string, string>; age?: number | null } = {}): DpkgState {
   return {
@@ -41,6 +41,18 @@ for (const [label, p, s, want] of cases) {
     assert.equal(plan, want === null ? null : { ...none, installRecommends: p.installRecommends, ...want })
   })
 }
+
+test('refreshForUnknown: an install the lists know no candidate for refreshes them first, and says why; known ones and updates already planned stay', () => {
+  const plan = { ...none, install: ['nfs-ganesha', 'nfs-ganesha-vfs', 'kubeadm=1.31.4-1.1'] }
+  const refreshed = refreshForUnknown(plan, new Map([['nfs-ganesha', '4.3'], ['kubeadm', '1.31.4-1.1']]))
+  assert.equal(refreshed, { ...plan, update: true, unknown: ['nfs-ganesha-vfs'] })
+  assert.is(describeAptPlan(refreshed), 'update lists (they know no nfs-ganesha-vfs); install nfs-ganesha nfs-ganesha-vfs kubeadm=1.31.4-1.1')
+  assert.is(refreshForUnknown(plan, new Map([['nfs-ganesha', '1'], ['nfs-ganesha-vfs', '1'], ['kubeadm', '1']])), plan, 'all known: unchanged')
+  const updating = { ...plan, update: true }
+  assert.is(refreshForUnknown(updating, new Map()), updating, 'an update already planned')
+  const hold = { ...none, hold: ['jq'] }
+  assert.is(refreshForUnknown(hold, new Map()), hold, 'nothing to install')
+})
 
 test('desiredVersions: rejects names and versions that could be read as options or shell', () => {
   assert.throws(() => desiredVersions(['-o=foo']), /names: expected a Debian package name, found '-o=foo'/)

@@ -19,6 +19,8 @@ import { runPlaybook } from '../../lib/engine/run.ts'
 import { loadInventory } from '../../lib/inventory/load.ts'
 import type { Inventory } from '../../lib/inventory/types.ts'
 import { labDown, labInfo, labUp, type LabInfo } from '../../lib/lab/index.ts'
+import { labNfs } from '../../lib/lab/state.ts'
+import { stringify } from 'yaml'
 import { site } from '../../playbooks/site.ts'
 import { labConnect } from '../lab/connect.ts'
 
@@ -74,8 +76,8 @@ test("seed 001's Ansible layout migrated as docs/migrating-from-ansible.md says 
       '[all:vars]', 'ansible_user=root', `ansible_ssh_private_key_file=${lab.keyPath}`,
       `ansible_ssh_common_args='-o UserKnownHostsFile=${lab.knownHostsPath}'`, 'ansible_python_interpreter=/usr/bin/python3', '',
     ].join('\n'),
-    // This machine's kernel serves no NFS (the lab's own inventory says the same).
-    'group_vars/all.yml': 'common:\n  clusterGroup: all\nnfs:\n  startServer: false\n  mountState: present\nkubernetes:\n  packageSource: preinstalled\n',
+    // This machine's kernel serves no NFS: the lab's own NFS settings (NFS-Ganesha in user space).
+    'group_vars/all.yml': stringify({ common: { clusterGroup: 'all' }, nfs: labNfs(), kubernetes: { packageSource: 'preinstalled' } }),
     'group_vars/haproxy.yml': `haproxy:\n  statsUser: admin\n  statsPassword: ${JSON.stringify(stats)}\n  ingress:\n    enabled: true\n    httpPort: 80\n    httpsPort: 443\n    httpNodePort: 32624\n    httpsNodePort: 31316\n`,
     'group_vars/k8s-cluster.yml': 'containerd:\n  source: distro\n  systemdCgroup: true\n',
   }
