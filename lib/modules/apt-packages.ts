@@ -1,6 +1,7 @@
 /**
  * Debian packages: installed (optionally at an exact version), latest, or absent; held or not.
  * Check reads every name's state in one round trip; apply is one apt-get transaction per action.
+ * A package to install that the package lists know nothing of refreshes the lists first.
  */
 import { joinCommands, sh, type ShellCommand } from '../connection/quote.ts'
 import { change, defineModule, noChange } from '../engine/module.ts'
