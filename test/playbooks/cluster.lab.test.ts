@@ -691,7 +691,10 @@ spec: { type: NodePort, selector: { app: served }, ports: [{ port: 80, targetPor
         if (c.notRun) { log(`quickstart: not run: ${c.line} (${c.notRun})`); continue }
         const cmd = forLab(c.line, lab.name, dirname(lab.inventoryPath))
         const t = Date.now()
-        const r = spawnSync('bash', ['-c', cmd], { cwd: project, input: '', encoding: 'utf8', timeout: 900_000 })
+        // The secrets this test's runs generated (the HAProxy stats password…) live in the
+        // repository's .kubeplay/secrets, where a user running the quickstart there has them too.
+        const env = { ...process.env, KUBEPLAY_STATE_DIR: process.env.KUBEPLAY_STATE_DIR ?? join(root, '.kubeplay') }
+        const r = spawnSync('bash', ['-c', cmd], { cwd: project, env, input: '', encoding: 'utf8', timeout: 900_000 })
         const out = `${r.stdout}${r.stderr}`
         log(`quickstart: ${cmd.replace(/\s+#.*$/, '')} → exit ${r.status} (${((Date.now() - t) / 1000).toFixed(0)} s)`)
         assert.is(r.status, 0, `${cmd}\n${out}`)
