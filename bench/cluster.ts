@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { buildBundle } from '../lib/bundle/build.ts'
 import { labDown, labUp } from '../lib/lab/index.ts'
 import { kubernetesDefaults } from '../roles/kubernetes/settings.ts'
+import { childCpuMs } from './measure.ts'
 import { machine, machineLines, markdown, markers, writeSection } from './table.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -57,10 +58,6 @@ export function splitTime(tasks: readonly ReportTask[]): { busiest: string; rows
   return { busiest, rows }
 }
 
-function childCpuMs(): number {
-  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')
-  return (Number(f[13]) + Number(f[14])) * 10
-}
 
 const sh = (cmd: string[], input = ''): { code: number | null; out: string } => {
   const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: ROOT, input, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 })

@@ -29,6 +29,12 @@ export function machineBusyMs(): number {
     return NaN
   }
 }
+/** CPU used so far by this process's finished children (ms): /proc/self/stat cutime + cstime (fields 16 and 17 of stat(5)). */
+export function childCpuMs(): number {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[13]) + Number(f[14])) * TICK_MS
+}
+
 const SAMPLE_EVERY_MS = 10
 
 export async function measure<T>(fn: () => Promise<T>): Promise<{ sample: Sample; value: T }> {

@@ -5,16 +5,12 @@
  * child's peak RSS (GNU time's %M). Fails when the run is not a converged run of every host.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { machineBusyMs, type Sample } from './measure.ts'
+import { childCpuMs, machineBusyMs, type Sample } from './measure.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
-function childCpuMs(): number {
-  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')
-  return (Number(f[13]) + Number(f[14])) * 10
-}
 
 export function wholeProcess(inventoryFile: string, stateDir: string, forks: number, hosts: number): Sample {
   const tsx = `${ROOT}node_modules/.bin/tsx`

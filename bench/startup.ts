@@ -16,6 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { childCpuMs } from './measure.ts'
 import { markers, writeSection } from './table.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -30,12 +31,6 @@ export const CASES: readonly Case[] = [
   { name: 'npx tsx playbooks/site.ts -i inventory.ts --list-hosts', argv: ['npx', 'tsx', 'playbooks/site.ts', '-i', 'inventory.ts', '--list-hosts'] },
   { name: 'kubeplay inventory -i inventory.ts --list', argv: [process.execPath, 'bin/kubeplay.mjs', 'inventory', '-i', 'inventory.ts', '--list'] },
 ]
-
-/** Children's user + system CPU of this process so far, in ms (/proc/self/stat cutime + cstime). */
-function childCpuMs(): number {
-  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')
-  return (Number(f[13]) + Number(f[14])) * 10 // fields 16 and 17 of stat(5); 100 ticks per second
-}
 
 interface Sample { readonly wallMs: number; readonly cpuMs: number }
 
