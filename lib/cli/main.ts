@@ -3,7 +3,7 @@
  * being run (`tsx playbooks/site.ts --tags metallb`), arguments are parsed, the inventory is loaded
  * and validated (nothing is contacted before that succeeds), and the playbook runs.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LocalConnection } from '../connection/local.ts'
@@ -28,10 +28,19 @@ import { limitFile, retryLimit, retryPlan, retrySelection } from './retry.ts'
 
 export const KUBEPLAY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
-/** Runs `pb` when `moduleUrl` is the script node was started with; does nothing when imported. */
+/** The real path of a file (symlinks resolved), or the path itself when it cannot be read. */
+function realPath(p: string): string {
+  try { return realpathSync(p) } catch { return p }
+}
+
+/**
+ * Runs `pb` when `moduleUrl` is the script node was started with; does nothing when imported. Node
+ * loads a script through its real path, so a playbook started through a symlink (a linked checkout,
+ * a symlinked project directory) compares by real path too: it must run, not exit 0 in silence.
+ */
 export function main(moduleUrl: string, pb: Playbook): void {
-  const script = process.argv[1] ? resolve(process.argv[1]) : ''
-  if (script !== fileURLToPath(moduleUrl)) return
+  const script = process.argv[1] ? realPath(resolve(process.argv[1])) : ''
+  if (script !== realPath(fileURLToPath(moduleUrl))) return
   survivesClosedPipes()
   runCli(pb).then((code) => { process.exitCode = code }, (e) => {
     process.stderr.write(`kubeplay: internal error: ${mask(e instanceof Error ? e.stack ?? e.message : String(e))}\n`)

@@ -706,8 +706,10 @@ spec: { type: NodePort, selector: { app: served }, ports: [{ port: 80, targetPor
           for (const row of rows) assert.match(row, new RegExp(`^lab\\d\\s+Ready\\s+\\S+\\s+\\S+\\s+v${TO.replaceAll('.', '\\.')}$`), out)
         } else if (/lab -- status/.test(cmd)) {
           for (let i = 1; i <= 7; i++) assert.match(out, new RegExp(`\\n  lab${i} 10\\.\\S+ up `), out)
+        } else if (/--list-hosts/.test(cmd)) {
+          assert.match(out, /^play '.+' \(\d+ hosts\): lab\d/m, out)
         } else if (/site\.ts -i \S+ --check --diff\s*(#|$)/.test(cmd)) {
-          assert.match(out, /PLAY RECAP/)
+          assert.match(out, /PLAY RECAP/, out)
           assert.not.match(out, /changed=[1-9]/, `a converged lab: --check plans nothing\n${out}`)
         } else if (/--detailed-exitcode/.test(cmd)) {
           assert.match(out, /\nexit 5\n/, out)
@@ -722,6 +724,7 @@ spec: { type: NodePort, selector: { app: served }, ports: [{ port: 80, targetPor
             assert.match(out, /lab1\s+: ok=\d+ changed=0 unreachable=0 failed=0/, out)
           }
         } else if (/verify\.ts/.test(cmd)) {
+          assert.match(out, /lab2\s+: ok=1 changed=0 unreachable=0 failed=0/, out)
           assert.not.match(out, /✗/, out)
         }
       }
