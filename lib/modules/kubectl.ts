@@ -80,7 +80,7 @@ export function validateKubectl(p: KubectlParams): void {
 
 /** Pure: kubectl's stderr says an admission webhook did not answer (not that it refused the objects). */
 export function webhookNotAnswering(stderr: string): boolean {
-  return /failed calling webhook/.test(stderr) && /connection refused|no endpoints available|context deadline exceeded|i\/o timeout|x509|EOF|service .* not found/.test(stderr)
+  return /failed calling webhook/.test(stderr) && /connection refused|connection reset by peer|no endpoints available|context deadline exceeded|i\/o timeout|x509|EOF|service .* not found/.test(stderr)
 }
 
 /** Runs `cmd`; while a webhook does not answer and `p.webhookWaitSeconds` allows, again every 2 s. */

@@ -7,7 +7,7 @@ import type { Connection, ExecOptions, ExecResult } from '../../lib/connection/t
 import { runModule } from '../../lib/engine/adhoc.ts'
 import { parseKubectlAccess } from '../../lib/facts/kubectl.ts'
 import {
-  applyCommand, diffCommand, diffSummary, kubectl, kubectlWait, notYetThere, objectsDiff, parseKubectlDiff, validateKubectl, waitCommand,
+  applyCommand, diffCommand, diffSummary, kubectl, kubectlWait, notYetThere, objectsDiff, parseKubectlDiff, validateKubectl, waitCommand, webhookNotAnswering,
   type KubectlParams,
 } from '../../lib/modules/kubectl.ts'
 
@@ -69,6 +69,14 @@ test('wait commands: kubectl wait with a timeout; rollout status; timeout 0 look
     'kubectl --kubeconfig=/etc/kubernetes/admin.conf -n monitoring rollout status --timeout=300s deployment/grafana')
   assert.is(waitCommand({ resource: 'deployment/grafana' }, undefined, 'monitoring', 0).text,
     'kubectl --kubeconfig=/etc/kubernetes/admin.conf -n monitoring rollout status --watch=false deployment/grafana')
+})
+
+test('a webhook that does not answer (asked again) is told from one that refuses the objects (final)', () => {
+  const call = 'Error from server (InternalError): Internal error occurred: failed calling webhook "l2advertisementvalidationwebhook.metallb.io": failed to call webhook: Post "https://metallb-webhook-service.metallb-system.svc:443/validate?timeout=10s":'
+  // Seen in CI: the webhook's pod went away mid-request while a rejoined worker's pods moved.
+  assert.ok(webhookNotAnswering(`${call} read tcp 10.250.2.13:51760->10.96.82.217:443: read: connection reset by peer`))
+  assert.ok(webhookNotAnswering(`${call} dial tcp 10.96.82.217:443: connect: connection refused`))
+  assert.not.ok(webhookNotAnswering('Error from server (Forbidden): admission webhook "ipaddresspoolvalidationwebhook.metallb.io" denied the request: CIDR overlaps'))
 })
 
 test('parameter validation names the key, the expectation and the value', () => {
