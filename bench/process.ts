@@ -11,7 +11,6 @@ import { childCpuMs, machineBusyMs, type Sample } from './measure.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
-
 export function wholeProcess(inventoryFile: string, stateDir: string, forks: number, hosts: number): Sample {
   const tsx = `${ROOT}node_modules/.bin/tsx`
   const argv = [tsx, 'bench/playbook-cli.ts', '-i', inventoryFile, '--state-dir', stateDir, '--forks', String(forks)]
