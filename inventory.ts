@@ -4,7 +4,7 @@
  * No default command, test or benchmark ever contacts these addresses; the default inventory is the
  * built-in lab (`-i lab`).
  */
-import { defineInventory } from './lib/inventory/types.ts'
+import { defineInventory } from 'kubeplay'
 
 export default defineInventory({
   defaults: {

@@ -19,6 +19,7 @@ import { labDown, labUp } from '../lib/lab/index.ts'
 import { kubernetesDefaults } from '../roles/kubernetes/settings.ts'
 import { childCpuMs } from './measure.ts'
 import { machine, machineLines, markdown, markers, writeSection } from './table.ts'
+import { withoutSourceCondition } from '../scripts/build.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const LAB = 'kpbench'
@@ -60,7 +61,7 @@ export function splitTime(tasks: readonly ReportTask[]): { busiest: string; rows
 
 
 const sh = (cmd: string[], input = ''): { code: number | null; out: string } => {
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: ROOT, input, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 })
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: ROOT, input, encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: withoutSourceCondition() })
   return { code: r.status, out: `${r.stdout}${r.stderr}` }
 }
 

@@ -9,9 +9,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
-import { sh } from '../lib/connection/quote.ts'
-import { connectSsh, type SshConnection } from '../lib/connection/ssh.ts'
-import { fileContent } from '../lib/facts/file-content.ts'
+import { sh } from 'kubeplay'
+import { connectSsh, type SshConnection } from 'kubeplay/connection'
+import { fileContent } from 'kubeplay/facts'
 import type { LoopbackSshd } from '../test/lab/loopback-sshd.ts'
 
 export const FLOOR_COMMANDS = 20

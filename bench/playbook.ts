@@ -6,15 +6,9 @@
  *
  * Converges in one run: a second run reports every task ok, and so does `--check` after it.
  */
-import { sh } from '../lib/connection/quote.ts'
-import { play, playbook, task, type HostContext, type Playbook, type Task } from '../lib/engine/index.ts'
-import { blockInFile } from '../lib/modules/block-in-file.ts'
-import { command } from '../lib/modules/command.ts'
-import { copy } from '../lib/modules/copy.ts'
-import { file } from '../lib/modules/file.ts'
-import { lineInFile } from '../lib/modules/line-in-file.ts'
-import { shell } from '../lib/modules/shell.ts'
-import { template } from '../lib/modules/template.ts'
+// By name, as a user's playbook imports kubeplay (dist/, or the sources when they changed).
+import { play, playbook, sh, task, type HostContext, type Playbook, type Task } from 'kubeplay'
+import { blockInFile, command, copy, file, lineInFile, shell, template } from 'kubeplay/modules'
 
 /** Where the bench keeps every host's files. */
 export const BENCH_BASE = '/tmp/kpbench'

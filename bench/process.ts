@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { childCpuMs, machineBusyMs, type Sample } from './measure.ts'
+import { withoutSourceCondition } from '../scripts/build.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
@@ -18,7 +19,7 @@ export function wholeProcess(inventoryFile: string, stateDir: string, forks: num
   const cpu0 = childCpuMs()
   const busy0 = machineBusyMs()
   const t0 = performance.now()
-  const r = spawnSync(timed[0]!, timed.slice(1), { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: { ...process.env, CI: 'true' } })
+  const r = spawnSync(timed[0]!, timed.slice(1), { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: { ...withoutSourceCondition(), CI: 'true' } })
   const wallMs = performance.now() - t0
   const out = `${r.stdout}${r.stderr}`
   const done = /changed: (\d+), hosts: (\d+), failed: (\d+), unreachable: (\d+)/.exec(out)

@@ -2,7 +2,8 @@
  * Start-up as a user feels it: whole processes, timed from spawn to exit, the way the README runs
  * them. `--list-hosts` on the example inventory (seed 001's layout) is the yardstick: it loads the
  * site playbook, every role, the inventory and its group_vars, validates them, and contacts nothing.
- * Floors in the same rounds: bare node, and node with the tsx loader. Medians of interleaved rounds,
+ * kubeplay loads from dist/, as for a user; one more row loads it from its TypeScript sources (the
+ * before). Floors in the same rounds: bare node, and node with the tsx loader. Medians of interleaved rounds,
  * with the controller CPU (user + system of the child) and the machine's load average.
  *
  *   npx tsx bench/startup.ts [--runs N] [--profile] [--write]
@@ -18,26 +19,39 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { childCpuMs } from './measure.ts'
 import { markers, writeSection } from './table.ts'
+import { SOURCE_CONDITION, withoutSourceCondition } from '../scripts/build.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TSX = join(ROOT, 'node_modules/.bin/tsx')
 
-interface Case { readonly name: string; readonly argv: readonly string[] }
+interface Case {
+  readonly name: string
+  readonly argv: readonly string[]
+  /** Load kubeplay from its TypeScript sources (as before dist/ existed) rather than dist/. */
+  readonly sources?: boolean
+}
 
 export const CASES: readonly Case[] = [
   { name: 'node -e 0 (floor)', argv: [process.execPath, '-e', '0'] },
   { name: 'node --import tsx -e 0 (tsx floor)', argv: [process.execPath, '--import', 'tsx', '-e', '0'] },
   { name: 'tsx playbooks/site.ts -i inventory.ts --list-hosts', argv: [TSX, 'playbooks/site.ts', '-i', 'inventory.ts', '--list-hosts'] },
+  { name: 'tsx playbooks/site.ts -i inventory.ts --list-hosts, kubeplay from its sources', argv: [TSX, 'playbooks/site.ts', '-i', 'inventory.ts', '--list-hosts'], sources: true },
   { name: 'npx tsx playbooks/site.ts -i inventory.ts --list-hosts', argv: ['npx', 'tsx', 'playbooks/site.ts', '-i', 'inventory.ts', '--list-hosts'] },
   { name: 'kubeplay inventory -i inventory.ts --list', argv: [process.execPath, 'bin/kubeplay.mjs', 'inventory', '-i', 'inventory.ts', '--list'] },
 ]
 
 interface Sample { readonly wallMs: number; readonly cpuMs: number }
 
+/** dist/ as a user loads it, or the sources (npm test's condition) for the before/after row. */
+function envOf(c: Case): NodeJS.ProcessEnv {
+  const env = withoutSourceCondition()
+  return c.sources ? { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --conditions=${SOURCE_CONDITION}`.trim() } : env
+}
+
 function once(c: Case): Sample {
   const cpu0 = childCpuMs()
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(c.argv[0]!, c.argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
+  const r = spawnSync(c.argv[0]!, c.argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: envOf(c) })
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0) throw new Error(`${c.name}: exit ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`)
   return { wallMs, cpuMs: childCpuMs() - cpu0 }
@@ -67,7 +81,7 @@ export function profileGroups(file: string): { totalMs: number; groups: [string,
 function profile(c: Case): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'kp-startup-prof-'))
   try {
-    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', ...c.argv.slice(1)], { cwd: ROOT, stdio: 'ignore' })
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', ...c.argv.slice(1)], { cwd: ROOT, stdio: 'ignore', env: envOf(c) })
     if (r.status !== 0) throw new Error(`profile of ${c.name}: exit ${r.status}`)
     const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()
     return files.flatMap((f, i) => {
@@ -85,7 +99,8 @@ async function mainBench(argv: readonly string[]): Promise<void> {
   const runs = at >= 0 ? Number(argv[at + 1]) : 7
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, found ${argv[at + 1]}`)
   const loadBefore = loadavg()
-  once(CASES[2]!) // warms tsx's transform cache, as any second run of a user's finds it
+  once(CASES[2]!) // warm tsx's transform cache, as any second run of a user's finds it
+  once(CASES[3]!)
   const samples = new Map<string, Sample[]>(CASES.map((c) => [c.name, []]))
   for (let r = 0; r < runs; r++) for (const c of CASES) samples.get(c.name)!.push(once(c))
   const loadAfter = loadavg()
@@ -101,7 +116,9 @@ async function mainBench(argv: readonly string[]): Promise<void> {
       return `| \`${c.name}\` | ${median(w).toFixed(0)} (${Math.min(...w).toFixed(0)}–${Math.max(...w).toFixed(0)}) | ${median(s.map((x) => x.cpuMs)).toFixed(0)} |`
     }),
   ]
-  if (argv.includes('--profile')) lines.push('', `Where the time of \`${CASES[2]!.name}\` goes (--cpu-prof, self time):`, ...profile(CASES[2]!))
+  if (argv.includes('--profile')) {
+    for (const c of [CASES[3]!, CASES[2]!]) lines.push('', `Where the time of \`${c.name}\` goes (--cpu-prof, self time):`, ...profile(c))
+  }
   const text = lines.join('\n')
   console.log(text)
   if (argv.includes('--write')) {

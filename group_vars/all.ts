@@ -2,7 +2,7 @@
  * Cluster-wide settings (seed 001's group_vars/all.yml). Each role reads its own key. The Kubernetes
  * release is `kubernetes.version` (the roles' default: 1.31.4); containerd's pause image follows it.
  */
-import type { CommonParams } from '../roles/index.ts'
+import type { CommonParams } from 'kubeplay/roles'
 
 export default {
   common: {

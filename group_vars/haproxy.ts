@@ -3,8 +3,8 @@
  * The stats password comes from $HAPROXY_STATS_PASSWORD, or is generated once and kept in
  * .kubeplay/secrets/haproxy_stats_password (mode 0600) — never a well-known default.
  */
-import { generatedSecret, secretFromEnv } from '../lib/secrets.ts'
-import type { HaproxyParams } from '../roles/index.ts'
+import { generatedSecret, secretFromEnv } from 'kubeplay'
+import type { HaproxyParams } from 'kubeplay/roles'
 
 export default {
   haproxy: {

@@ -4,7 +4,7 @@
  * npm run bundle -- --kubernetes 1.31.4); to install from pkgs.k8s.io instead, add
  * kubernetes: { packageSource: 'pkgs.k8s.io', repoKeySha256: '<sha256 of the repository key>' }.
  */
-import type { ContainerdParams } from '../roles/index.ts'
+import type { ContainerdParams } from 'kubeplay/roles'
 
 export default {
   containerd: {

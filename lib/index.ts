@@ -8,7 +8,7 @@
 export {
   play, playbook, role, task, handler, flushHandlers,
   type Play, type PlayOptions, type Playbook, type Role, type RoleVars, type Task, type TaskOptions, type Handler,
-  type Preflight, type PreflightContext, type Params,
+  type Preflight, type PreflightContext, type Params, type Item,
 } from './engine/task.ts'
 export { defineSettings, type RoleSettings } from './engine/vars.ts'
 export { main, runCli } from './cli/main.ts'
@@ -34,7 +34,7 @@ export { selectHosts } from './inventory/pattern.ts'
 export { runPlaybook, planPlaybook, type RunOptions } from './engine/run.ts'
 export { runModule, type AdhocResult } from './engine/adhoc.ts'
 export type { RunResult, HostRecap, TaskResult, TaskStatus } from './engine/results.ts'
-export { connectSsh } from './connection/ssh.ts'
+export { connectSsh } from './connection/connect-ssh.ts'
 export { LocalConnection } from './connection/local.ts'
 
 // Errors

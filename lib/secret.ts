@@ -7,6 +7,21 @@ import { inspect } from 'node:util'
 
 export const MASK = '***'
 
+/**
+ * One copy of kubeplay per process: each copy would keep its own set of known secrets (and its own
+ * Secret class), so output masked by one would leak the other's. Two copies meet when a process
+ * imports both dist/ (the `kubeplay` package) and lib/ sources by path; npm test picks the sources
+ * for `kubeplay` too (node's `--conditions=kubeplay-source`).
+ */
+declare const __KUBEPLAY_DIST__: boolean | undefined
+const COPY = typeof __KUBEPLAY_DIST__ === 'boolean' ? 'dist/ (the built bundle)' : 'lib/ (the TypeScript sources)'
+const LOADED = Symbol.for('kubeplay.copy')
+const loadedBefore = (globalThis as Record<symbol, unknown>)[LOADED]
+if (loadedBefore !== undefined && loadedBefore !== COPY) {
+  throw new Error(`kubeplay is loaded twice in this process: from ${String(loadedBefore)} and from ${COPY}; secrets known to one copy would not be masked by the other. Import kubeplay one way: by its package name ('kubeplay', 'kubeplay/roles'…) everywhere, or run with node's --conditions=kubeplay-source (as npm test does) so the package name also loads the sources`)
+}
+;(globalThis as Record<symbol, unknown>)[LOADED] = COPY
+
 /** Every secret value created in this process, longest first, so output can be scrubbed. */
 const known = new Set<string>()
 let sortedKnown: string[] = []

@@ -11,12 +11,9 @@
  * theirs, and the join token is created on the first master whatever `--limit` says. A host that has
  * already joined is left as it is. Programmatic use: `addNodePlaybook('worker4')`.
  */
-import { main } from '../lib/cli/main.ts'
-import { play, playbook, type Playbook } from '../lib/engine/task.ts'
-import { common } from '../roles/common/index.ts'
-import { containerd } from '../roles/containerd/index.ts'
-import { kubernetesWorker } from '../roles/kubernetes-worker/index.ts'
-import type { KubernetesParams } from '../roles/kubernetes/settings.ts'
+import { main, play, playbook, type Playbook } from 'kubeplay'
+import { common, containerd, kubernetesWorker } from 'kubeplay/roles'
+import { type KubernetesParams } from 'kubeplay/kubernetes'
 
 /** Node preparation and the worker role on `nodes` only (a host pattern: `worker4`, `worker4:worker5`). */
 export function addNodePlaybook(nodes = 'workers', kubernetes: Partial<KubernetesParams> = {}): Playbook {

@@ -8,13 +8,9 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { main } from '../lib/cli/main.ts'
-import { sh } from '../lib/connection/quote.ts'
-import { change, defineModule, noChange } from '../lib/engine/module.ts'
-import { play, playbook, task, type Playbook } from '../lib/engine/task.ts'
-import { CommandError, ModuleError } from '../lib/errors.ts'
-import { aptPackages } from '../lib/modules/apt-packages.ts'
-import { commandPath } from '../lib/k8s/node-facts.ts'
+import { change, CommandError, defineModule, main, ModuleError, noChange, play, playbook, type Playbook, sh, task } from 'kubeplay'
+import { aptPackages } from 'kubeplay/modules'
+import { commandPath } from 'kubeplay/kubernetes'
 
 export const ETCD_SNAPSHOT_DIR = '/var/backups/etcd'
 export const ETCDCTL_FLAGS = [

@@ -7,12 +7,8 @@
  *
  *   npx tsx playbooks/etcd-defrag.ts -i inventory.ts [-e etcd_defrag_min_free_mb=0]
  */
-import { main } from '../lib/cli/main.ts'
-import { change, defineModule, noChange } from '../lib/engine/module.ts'
-import { play, playbook, task, type Playbook } from '../lib/engine/task.ts'
-import { ModuleError } from '../lib/errors.ts'
-import { etcdctlInContainer } from '../roles/kubernetes/etcd.ts'
-import type { HostContext } from '../lib/engine/module.ts'
+import { change, defineModule, type HostContext, main, ModuleError, noChange, play, playbook, type Playbook, task } from 'kubeplay'
+import { etcdctlInContainer } from 'kubeplay/kubernetes'
 
 export interface EtcdSize { readonly dbSize: number; readonly inUse: number }
 

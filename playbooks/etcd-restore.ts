@@ -17,16 +17,10 @@
  *
  *   npx tsx playbooks/etcd-restore.ts -i inventory.ts -e confirm=yes -e etcd_snapshot=/var/backups/etcd/etcd-snapshot-….db
  */
-import { main } from '../lib/cli/main.ts'
-import { sh } from '../lib/connection/quote.ts'
-import { change, defineModule, hostValue, noChange, type HostContext, type HostValue } from '../lib/engine/module.ts'
-import { play, playbook, task, type Playbook } from '../lib/engine/task.ts'
-import { CommandError, ModuleError } from '../lib/errors.ts'
-import { fileSha256 } from '../lib/facts/file-sha256.ts'
-import { shell } from '../lib/modules/shell.ts'
-import { confirmPreflight, confirmTask } from '../roles/kubernetes/confirm.ts'
-import { etcdClusterCheck, type EtcdManifestMember, etcdManifestMember } from '../roles/kubernetes/etcd.ts'
-import { startStaticPods, stopStaticPods, waitControlPlane } from '../roles/kubernetes/health.ts'
+import { change, CommandError, defineModule, type HostContext, hostValue, type HostValue, main, ModuleError, noChange, play, playbook, type Playbook, sh, task } from 'kubeplay'
+import { shell } from 'kubeplay/modules'
+import { fileSha256 } from 'kubeplay/facts'
+import { confirmPreflight, confirmTask, etcdClusterCheck, type EtcdManifestMember, etcdManifestMember, startStaticPods, stopStaticPods, waitControlPlane } from 'kubeplay/kubernetes'
 
 const TAGS = ['etcd-restore']
 const ASIDE = '/etc/kubernetes/manifests.kubeplay-stopped'

@@ -8,10 +8,8 @@
  * The pools come from the `metallb:` vars (group_vars/k8s-cluster.yml or inventory.ts); they are
  * checked at inventory load and against the inventory before anything is applied.
  */
-import { main } from '../lib/cli/main.ts'
-import { play, playbook, type Play, type Playbook } from '../lib/engine/task.ts'
-import { ingressNginx } from '../roles/ingress-nginx/index.ts'
-import { metallb, metallbImages } from '../roles/metallb/index.ts'
+import { main, play, type Play, playbook, type Playbook } from 'kubeplay'
+import { ingressNginx, metallb, metallbImages } from 'kubeplay/roles'
 
 /** With the offline bundle: MetalLB's images on every node, before the manifest runs them. Reused by site.ts. */
 export const metallbImagesPlay: Play = play('MetalLB images', { hosts: 'k8s-cluster', become: true, items: [metallbImages()] })

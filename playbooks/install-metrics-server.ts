@@ -6,9 +6,8 @@
  * With the offline bundle (kubernetes.packageSource 'artifacts') its image is imported on every
  * node first; otherwise set `metricsServer.manifestSha256` (see docs/roles/metrics-server.md).
  */
-import { main } from '../lib/cli/main.ts'
-import { play, playbook, type Play, type Playbook } from '../lib/engine/task.ts'
-import { metricsServer, metricsServerImages } from '../roles/metrics-server/index.ts'
+import { main, play, type Play, playbook, type Playbook } from 'kubeplay'
+import { metricsServer, metricsServerImages } from 'kubeplay/roles'
 
 /** With the offline bundle: the image on every node, before the Deployment runs it. Reused by site.ts. */
 export const metricsServerImagesPlay: Play = play('metrics-server image', { hosts: 'k8s-cluster', become: true, items: [metricsServerImages()] })

@@ -11,9 +11,8 @@
  * images are imported on every node first; Grafana and kube-state-metrics are not in the bundle
  * (`prometheus.grafana: false`, `prometheus.kubeStateMetrics: false`, or images of your own).
  */
-import { main } from '../lib/cli/main.ts'
-import { play, playbook, type Play, type Playbook } from '../lib/engine/task.ts'
-import { prometheus, prometheusImages } from '../roles/prometheus/index.ts'
+import { main, play, type Play, playbook, type Playbook } from 'kubeplay'
+import { prometheus, prometheusImages } from 'kubeplay/roles'
 
 /** With the offline bundle: the monitoring images on every node, before the manifests run them. Reused by site.ts. */
 export const prometheusImagesPlay: Play = play('Monitoring images', { hosts: 'k8s-cluster', become: true, items: [prometheusImages()] })

@@ -10,18 +10,8 @@
  *
  *   npx tsx playbooks/remove-node.ts -i inventory.ts -e node=worker3 -e confirm=yes
  */
-import { main } from '../lib/cli/main.ts'
-import { sh } from '../lib/connection/quote.ts'
-import { change, defineModule, hostValue, noChange, type HostContext } from '../lib/engine/module.ts'
-import { play, playbook, task, type Playbook } from '../lib/engine/task.ts'
-import { CommandError, ConfigError, ModuleError } from '../lib/errors.ts'
-import type { Inventory } from '../lib/inventory/types.ts'
-import { confirmPreflight, confirmTask } from '../roles/kubernetes/confirm.ts'
-import { etcdctlInContainer, etcdMembers, parseEndpointHealth, quorumAfterRemoval, type EtcdMember } from '../roles/kubernetes/etcd.ts'
-import { ADMIN_CONF, forgetNodeValue } from '../roles/kubernetes/join.ts'
-import { KUBEADM_LEFTOVERS, kubeadmReset, nodeName } from '../roles/kubernetes/lifecycle.ts'
-import { mergeKubernetesSettings } from '../roles/kubernetes/settings.ts'
-import { ipv4OrUndefined } from '../roles/kubernetes/settings.ts'
+import { change, CommandError, ConfigError, defineModule, type HostContext, hostValue, type Inventory, main, ModuleError, noChange, play, playbook, type Playbook, sh, task } from 'kubeplay'
+import { ADMIN_CONF, confirmPreflight, confirmTask, etcdctlInContainer, type EtcdMember, etcdMembers, forgetNodeValue, ipv4OrUndefined, KUBEADM_LEFTOVERS, kubeadmReset, mergeKubernetesSettings, nodeName, parseEndpointHealth, quorumAfterRemoval } from 'kubeplay/kubernetes'
 
 const WHAT = 'remove nodes from the cluster'
 const TAGS = ['kubernetes', 'remove-node']

@@ -8,15 +8,9 @@
  *
  *   npx tsx playbooks/renew-certs.ts -i inventory.ts
  */
-import { main } from '../lib/cli/main.ts'
-import { sh } from '../lib/connection/quote.ts'
-import { play, playbook, task, type Playbook } from '../lib/engine/task.ts'
-import { command } from '../lib/modules/command.ts'
-import { shell } from '../lib/modules/shell.ts'
-import { systemdService } from '../lib/modules/systemd-service.ts'
-import { startStaticPods, stopStaticPods, waitControlPlane } from '../roles/kubernetes/health.ts'
-import { kubeconfigFile } from '../roles/kubernetes/kubeconfig.ts'
-import { mergeKubernetesSettings } from '../roles/kubernetes/settings.ts'
+import { main, play, playbook, type Playbook, sh, task } from 'kubeplay'
+import { command, shell, systemdService } from 'kubeplay/modules'
+import { kubeconfigFile, mergeKubernetesSettings, startStaticPods, stopStaticPods, waitControlPlane } from 'kubeplay/kubernetes'
 
 const TAGS = ['kubernetes', 'renew-certs']
 /** Present on a control-plane node only (kubeadm's certs phase). */

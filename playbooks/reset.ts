@@ -4,12 +4,9 @@
  *
  *   npx tsx playbooks/reset.ts -i inventory.ts -e confirm=yes [--limit worker3]
  */
-import { main } from '../lib/cli/main.ts'
-import { play, playbook, task, type Item, type Playbook } from '../lib/engine/task.ts'
-import { shell } from '../lib/modules/shell.ts'
-import { confirmPreflight, confirmTask } from '../roles/kubernetes/confirm.ts'
-import { KUBEADM_LEFTOVERS, kubeadmReset } from '../roles/kubernetes/lifecycle.ts'
-import { mergeKubernetesSettings } from '../roles/kubernetes/settings.ts'
+import { type Item, main, play, playbook, type Playbook, task } from 'kubeplay'
+import { shell } from 'kubeplay/modules'
+import { confirmPreflight, confirmTask, KUBEADM_LEFTOVERS, kubeadmReset, mergeKubernetesSettings } from 'kubeplay/kubernetes'
 
 const TAGS = ['kubernetes', 'reset']
 

@@ -6,9 +6,8 @@
  *   npx tsx playbooks/site.ts -i inventory.ts --tags haproxy     # only the load balancer
  *   npm start                                                # the built-in lab, no inventory needed
  */
-import { main } from '../lib/cli/main.ts'
-import { play, playbook } from '../lib/engine/task.ts'
-import { common, containerd, haproxy, kubernetesPlays, nfsClient, nfsServer } from '../roles/index.ts'
+import { main, play, playbook } from 'kubeplay'
+import { common, containerd, haproxy, kubernetesPlays, nfsClient, nfsServer } from 'kubeplay/roles'
 import { metallbImagesPlay, metallbPlay } from './install-metallb.ts'
 import { metricsServerImagesPlay, metricsServerPlay } from './install-metrics-server.ts'
 import { prometheusImagesPlay, prometheusPlay } from './install-prometheus.ts'

@@ -5,10 +5,10 @@
  * not up, then runs the site playbook on it: a real kubeadm HA cluster. Extra arguments go to the
  * playbook (`npm start -- --check`). The lab stays up afterwards (`npm run lab -- down` removes it).
  */
-import { buildBundle } from '../lib/bundle/build.ts'
-import { runCli } from '../lib/cli/main.ts'
-import { labInfo, labUp, DEFAULT_NAME } from '../lib/lab/index.ts'
-import { kubernetesDefaults } from '../roles/kubernetes/settings.ts'
+import { runCli } from 'kubeplay'
+import { kubernetesDefaults } from 'kubeplay/kubernetes'
+import { DEFAULT_NAME, labInfo, labUp } from 'kubeplay/lab'
+import { buildBundle } from 'kubeplay/bundle'
 import { site } from './site.ts'
 
 const args = process.argv.slice(2)

@@ -14,24 +14,9 @@
  *
  *   npx tsx playbooks/upgrade.ts -i inventory.ts -e kubernetes_target=1.32.0
  */
-import { sh } from '../lib/connection/quote.ts'
-import { hostValue, type HostContext } from '../lib/engine/module.ts'
-import { flushHandlers, handler, play, playbook, task, type Handler, type Item, type Play, type Playbook, type PreflightContext } from '../lib/engine/task.ts'
-import { main } from '../lib/cli/main.ts'
-import { ConfigError } from '../lib/errors.ts'
-import type { Inventory } from '../lib/inventory/types.ts'
-import { formatVersion, packageVersion, parseKubeVersion, upgradeStep, vVersion, type KubeVersion } from '../lib/k8s/kubeadm-version.ts'
-import { aptPackages } from '../lib/modules/apt-packages.ts'
-import { aptRepository } from '../lib/modules/apt-repository.ts'
-import { command } from '../lib/modules/command.ts'
-import { shell } from '../lib/modules/shell.ts'
-import { systemdService } from '../lib/modules/systemd-service.ts'
-import { artifactsPreflight, targetBundleDir, upgradeArtifactTasks } from '../roles/kubernetes/artifacts.ts'
-import { kubeconfigFile } from '../roles/kubernetes/kubeconfig.ts'
-import { installedKubeadm, kubernetesRepository } from '../roles/kubernetes/packages.ts'
-import { mergeKubernetesSettings, type KubernetesParams } from '../roles/kubernetes/settings.ts'
-import { assertion } from '../lib/modules/assert.ts'
-import { controlPlaneVersion, kubeletVersion, nodeName, onFirstMaster, retryForbidden, sameVersion } from '../roles/kubernetes/lifecycle.ts'
+import { ConfigError, flushHandlers, handler, type Handler, type HostContext, hostValue, type Inventory, type Item, main, play, type Play, playbook, type Playbook, type PreflightContext, sh, task } from 'kubeplay'
+import { aptPackages, aptRepository, assertion, command, shell, systemdService } from 'kubeplay/modules'
+import { artifactsPreflight, controlPlaneVersion, formatVersion, installedKubeadm, kubeconfigFile, kubeletVersion, type KubernetesParams, kubernetesRepository, type KubeVersion, mergeKubernetesSettings, nodeName, onFirstMaster, packageVersion, parseKubeVersion, retryForbidden, sameVersion, targetBundleDir, upgradeArtifactTasks, upgradeStep, vVersion } from 'kubeplay/kubernetes'
 
 export interface UpgradeOptions {
   /** `1.32.0`; default: the `kubernetes_target` var (`-e kubernetes_target=1.32.0`). */

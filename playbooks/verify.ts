@@ -7,12 +7,8 @@
  *
  *   npx tsx playbooks/verify.ts -i inventory.ts
  */
-import { main } from '../lib/cli/main.ts'
-import { sh, type ShellCommand } from '../lib/connection/quote.ts'
-import { defineModule, noChange } from '../lib/engine/module.ts'
-import { play, playbook, task, type Playbook } from '../lib/engine/task.ts'
-import { ModuleError } from '../lib/errors.ts'
-import { modelFor, type KubernetesParams } from '../roles/kubernetes/settings.ts'
+import { defineModule, main, ModuleError, noChange, play, playbook, type Playbook, sh, type ShellCommand, task } from 'kubeplay'
+import { type KubernetesParams, modelFor } from 'kubeplay/kubernetes'
 
 const KUBECTL = sh`kubectl --kubeconfig=/etc/kubernetes/admin.conf`
 

@@ -20,6 +20,7 @@ import { closeSync, existsSync, openSync, readdirSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { labDown, labUp, type Distro } from '../lib/lab/index.ts'
+import { buildDist, SOURCE_CONDITION } from '../scripts/build.ts'
 import { CLUSTER_VERSIONS } from './lab/harness.ts'
 
 const root = new URL('..', import.meta.url).pathname
@@ -144,8 +145,27 @@ function prebuildBundles(): Promise<void> {
   })
 }
 
+/**
+ * dist/ rebuilt from the sources under test (npm ci built it once; an edit since would otherwise
+ * leave the tests that run it as users do on old code). The test files themselves import kubeplay
+ * from its sources, by path and by name alike (one copy per process; see lib/secret.ts).
+ */
+async function buildDistFirst(): Promise<void> {
+  const t0 = Date.now()
+  try {
+    const r = await buildDist()
+    count('build dist/', 1, 0, '')
+    console.log(`ok   build dist/: ${r.entries} entries from ${r.inputs} files (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+  } catch (e) {
+    count('build dist/', 0, 1, String(e))
+    console.log('FAIL build dist/')
+  }
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --conditions=${SOURCE_CONDITION}`.trim()
+}
+
 async function main(): Promise<void> {
   ensureMachinePackages()
+  await buildDistFirst()
   const bundles = prebuildBundles()
   if (filters.length === 0) {
     const t0 = Date.now()

@@ -33,6 +33,10 @@ import { parseVaultArgs, VAULT_USAGE, vaultCommand } from './vault.ts'
 import { adhocModulePlaybook, moduleNames, parseModuleCommand } from './module.ts'
 import { facts, inventory, parseAdhocArgs, ping, shell, type Io } from './adhoc.ts'
 
+// The command line's parts, for scripts that drive runs their own way (`kubeplay/cli`; bench/run.ts).
+export { connectorFor } from './main.ts'
+export { consoleReporter } from './console.ts'
+
 export const KUBEPLAY_USAGE = `usage: kubeplay COMMAND [options]
 
 commands:

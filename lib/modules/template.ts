@@ -4,7 +4,8 @@
  * string in a config file. No HTML escaping: these are config files.
  */
 import { statSync, readFileSync } from 'node:fs'
-import Handlebars from 'handlebars'
+import type Handlebars from 'handlebars'
+import { createRequire } from 'node:module'
 import { isSecret } from '../secret.ts'
 import { defineModule } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
@@ -27,15 +28,25 @@ export interface TemplateParams extends FileAttrs {
   readonly backup?: boolean
 }
 
-const hb = Handlebars.create()
-hb.registerHelper('join', (list: unknown, sep: unknown) =>
-  Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : String(list))
-hb.registerHelper('eq', (a: unknown, b: unknown) => a === b)
-hb.registerHelper('default', (v: unknown, fallback: unknown) => (v === undefined || v === null || v === '' ? fallback : v))
-hb.registerHelper('json', (v: unknown) => JSON.stringify(v))
-/** Like Jinja's indent: every line but the first (which sits where the tag is) gets `n` spaces. */
-hb.registerHelper('indent', (text: unknown, n: unknown) =>
-  String(text).split('\n').map((l, i) => (i === 0 || l === '' ? l : ' '.repeat(Number(n)) + l)).join('\n'))
+/**
+ * Handlebars (with its compiler and source-map, a quarter of kubeplay's code) loads with the first
+ * template rendered, not with every process: --list-hosts, a bad inventory and runs without
+ * templates never pay for it.
+ */
+let hbInstance: typeof Handlebars | undefined
+function handlebars(): typeof Handlebars {
+  if (hbInstance) return hbInstance
+  const hb = (createRequire(import.meta.url)('handlebars') as typeof Handlebars).create()
+  hb.registerHelper('join', (list: unknown, sep: unknown) =>
+    Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : String(list))
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b)
+  hb.registerHelper('default', (v: unknown, fallback: unknown) => (v === undefined || v === null || v === '' ? fallback : v))
+  hb.registerHelper('json', (v: unknown) => JSON.stringify(v))
+  /** Like Jinja's indent: every line but the first (which sits where the tag is) gets `n` spaces. */
+  hb.registerHelper('indent', (text: unknown, n: unknown) =>
+    String(text).split('\n').map((l, i) => (i === 0 || l === '' ? l : ' '.repeat(Number(n)) + l)).join('\n'))
+  return (hbInstance = hb)
+}
 
 type Render = (context: unknown) => string
 // Per process: a template is compiled once, and its file re-read only when its mtime changes.
@@ -61,7 +72,7 @@ export function renderTemplate(source: string, context: Readonly<Record<string, 
   let fn = compiled.get(source)
   try {
     if (!fn) {
-      fn = hb.compile(source, { strict: true, noEscape: true })
+      fn = handlebars().compile(source, { strict: true, noEscape: true })
       compiled.set(source, fn)
     }
     return fn(revealSecrets(context))

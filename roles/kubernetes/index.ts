@@ -12,6 +12,16 @@ export { ADMIN_CONF, KUBELET_CONF, certificateKeyValue, joinCommandValue, kubead
 export { kubeconfigFile } from './kubeconfig.ts'
 export { KUBE_PACKAGES, kubernetesRepository, packageTasks, installedKubeadm, parseKubeadmVersion } from './packages.ts'
 
+// Building blocks of the day-2 playbooks (upgrade, etcd, certificates, nodes), for `kubeplay/kubernetes`.
+export { forgetNodeValue } from './join.ts'
+export { confirmPreflight, confirmTask } from './confirm.ts'
+export { etcdctlInContainer, etcdMembers, etcdManifestMember, etcdClusterCheck, parseEndpointHealth, quorumAfterRemoval, type EtcdMember, type EtcdManifestMember } from './etcd.ts'
+export { startStaticPods, stopStaticPods, waitControlPlane } from './health.ts'
+export { KUBEADM_LEFTOVERS, kubeadmReset, nodeName, controlPlaneVersion, kubeletVersion, onFirstMaster, retryForbidden, sameVersion } from './lifecycle.ts'
+export { artifactsPreflight, targetBundleDir, upgradeArtifactTasks } from './artifacts.ts'
+export { commandPath } from '../../lib/k8s/node-facts.ts'
+export { formatVersion, packageVersion, parseKubeVersion, upgradeStep, vVersion, type KubeVersion } from '../../lib/k8s/kubeadm-version.ts'
+
 export function kubernetesPlays(params: Partial<KubernetesParams> = {}, opts: { workersSerial?: Play['serial'] } = {}): Play[] {
   const masters = params.mastersGroup ?? 'masters'
   const workers = params.workersGroup ?? 'workers'

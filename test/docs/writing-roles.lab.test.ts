@@ -18,6 +18,7 @@ import type { LabInfo } from '../../lib/lab/index.ts'
 import { docCommands, docFiles, forLab } from '../helpers/doc-commands.ts'
 import { labConnect } from '../lab/connect.ts'
 import { testLab } from '../lab/harness.ts'
+import { withoutSourceCondition } from '../../scripts/build.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const guide = readFileSync(join(root, 'docs/writing-roles.md'), 'utf8')
@@ -28,7 +29,7 @@ let conns: Connection[] = []
 const zones = new Map<string, string>()
 
 function shell(cmd: string, cwd: string, env: NodeJS.ProcessEnv = {}): { code: number | null; out: string } {
-  const r = spawnSync('bash', ['-c', cmd], { cwd, input: '', encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...env } })
+  const r = spawnSync('bash', ['-c', cmd], { cwd, input: '', encoding: 'utf8', timeout: 600_000, env: { ...withoutSourceCondition(), ...env } })
   return { code: r.status, out: `${r.stdout}${r.stderr}` }
 }
 

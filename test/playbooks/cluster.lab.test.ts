@@ -58,6 +58,7 @@ import { removeNodePlaybook } from '../../playbooks/remove-node.ts'
 import { upgradePlaybook } from '../../playbooks/upgrade.ts'
 import { addNodePlaybook } from '../../playbooks/add-node.ts'
 import { etcdctlInContainer, parseMemberList } from '../../roles/kubernetes/etcd.ts'
+import { withoutSourceCondition } from '../../scripts/build.ts'
 import { labConnect } from '../lab/connect.ts'
 import { CLUSTER_VERSIONS, clusterDistro, ownLabTeardown } from '../lab/harness.ts'
 
@@ -688,7 +689,8 @@ spec: { type: NodePort, selector: { app: served }, ports: [{ port: 80, targetPor
     const seen: string[] = []
     // The secrets this test's runs generated (the HAProxy stats password…) live in the
     // repository's .kubeplay/secrets, where a user running the quickstart there has them too.
-    const env = { ...process.env, KUBEPLAY_STATE_DIR: process.env.KUBEPLAY_STATE_DIR ?? join(root, '.kubeplay') }
+    // kubeplay loads as for a user, from dist/ (npm test runs its files with the sources).
+    const env = { ...withoutSourceCondition(), KUBEPLAY_STATE_DIR: process.env.KUBEPLAY_STATE_DIR ?? join(root, '.kubeplay') }
     try {
       for (const c of docCommands(readFileSync(join(root, 'docs/quickstart.md'), 'utf8'))) {
         if (c.notRun) { log(`quickstart: not run: ${c.line} (${c.notRun})`); continue }

@@ -1,0 +1,12 @@
+/** The read-only probes a module's check reads, for `import { fileText, osRelease } from 'kubeplay/facts'`. */
+export { fileText } from './file-text.ts'
+export { fileContent, type FileContent } from './file-content.ts'
+export { fileSha256, type FileDigest } from './file-sha256.ts'
+export { fileStat, fileTreeStat, type FileStat, type FileType, type TreeAttrs } from './file-stat.ts'
+export { dpkgPackages, type DpkgQuery, type DpkgState } from './dpkg.ts'
+export { osRelease, type OsRelease } from './os-release.ts'
+export { sysctlValue, type SysctlQuery, type SysctlState } from './sysctl.ts'
+export { sysctlRuntime, type SysctlRuntime } from './sysctl-runtime.ts'
+export { systemdUnitState, type UnitState } from './systemd.ts'
+export { kubectlAccess, type KubectlAccess } from './kubectl.ts'
+export { capabilityBoundingSet, hasCapability } from './capabilities.ts'
