@@ -17,7 +17,7 @@
  */
 import { build, type Plugin } from 'esbuild'
 import { execFileSync } from 'node:child_process'
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { sha1, type BuildInputs } from './dist-fresh.ts'
@@ -123,6 +123,18 @@ function allEntriesPlugin(list: readonly Entry[], root: string): Plugin {
   }
 }
 
+/**
+ * tsx rewrites every dynamic `import(` of a file it loads (appending a CommonJS interop) and
+ * regenerates a fine-grained source map of the whole file, ~130 ms over this bundle: so the bundle
+ * calls one tiny module of ours for its dynamic imports instead (same directory, so relative
+ * specifiers resolve as before), and tsx rewrites only that one.
+ */
+export const DYNAMIC_IMPORT = 'dynamic-import.js'
+export function routeDynamicImports(code: string): string {
+  if (!code.includes('import(')) return code
+  return `import { dynamicImport as __kubeplayImport } from './${DYNAMIC_IMPORT}';\n${code.replace(/\bimport\(/g, '__kubeplayImport(')}`
+}
+
 /** Each entry's runtime export names, read by loading the new bundle in a plain node process. */
 function exportNames(codeDir: string, own: readonly string[]): Record<string, string[]> {
   const url = (f: string): string => JSON.stringify(pathToFileURL(join(codeDir, `${f}.js`)).href)
@@ -173,6 +185,13 @@ export async function buildDist(root = ROOT): Promise<{ entries: number; inputs:
       const data = readFileSync(abs)
       inputs[file] = { size: data.length, mtimeMs: statSync(abs).mtimeMs, sha1: sha1(data) }
     }
+    for (const f of readdirSync(bundleDir).filter((n) => n.endsWith('.js'))) {
+      const file = join(bundleDir, f)
+      const code = readFileSync(file, 'utf8')
+      const routed = routeDynamicImports(code)
+      if (routed !== code) writeFileSync(file, routed)
+    }
+    writeFileSync(join(bundleDir, DYNAMIC_IMPORT), 'export const dynamicImport = (specifier) => import(specifier)\n')
     const names = exportNames(bundleDir, list.filter((e) => OWN_ENTRY.has(e.subpath)).map(entryName))
     for (const e of list) writeFileSync(join(tmp, `${entryName(e)}.js`), stubCode(e, names[entryName(e)] ?? []))
     await build({ absWorkingDir: root, entryPoints: [join(root, 'scripts/dist-fresh.ts')], outfile: join(tmp, 'fresh.js'), bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error' })

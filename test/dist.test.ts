@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { entries, rewriteImportMeta, SOURCE_CONDITION, withoutSourceCondition } from '../scripts/build.ts'
+import { DYNAMIC_IMPORT, entries, rewriteImportMeta, routeDynamicImports, SOURCE_CONDITION, withoutSourceCondition } from '../scripts/build.ts'
 import { builtFromHere, sha1 } from '../scripts/dist-fresh.ts'
 
 const root = new URL('../', import.meta.url).pathname
@@ -105,6 +105,31 @@ test('every file the bundle reads beside its sources (templates, package.json) i
 test('a template renders from the bundle (Handlebars required on first use, from beside the sources)', () => {
   const r = runScript(root, `import { renderTemplate } from 'kubeplay/modules'\nconsole.log(renderTemplate('port {{port}} {{join hosts " "}}', { port: 6443, hosts: ['a', 'b'] }, 't.hbs'))\n${COPY}`, userEnv())
   assert.is(r.stdout, 'port 6443 a b\ndist/ (the built bundle)\n', r.stderr)
+})
+
+test('a run from the bundle: local host, run record, the JSON report (a chunk loaded on first use)', () => {
+  const inv = join(work, 'local.json')
+  writeFileSync(inv, JSON.stringify({ hosts: { h1: { connection: 'local' } } }))
+  const json = join(work, 'run.json')
+  const pb = join(root, `probe-pb-${process.pid}.ts`)
+  writeFileSync(pb, `import { main, play, playbook, task } from 'kubeplay'\nimport { command } from 'kubeplay/modules'\nmain(import.meta.url, playbook('p', [play('p', { hosts: 'all', items: [task('say', command, { argv: ['true'] })] })]))\n`)
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', pb, '-i', inv, '--json', json, '--state-dir', join(work, 'state')], { cwd: root, encoding: 'utf8', env: userEnv() })
+    assert.is(r.status, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /h1\s+: ok=0 changed=1/)
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { totals?: unknown; hosts?: unknown }
+    assert.ok(report.hosts, JSON.stringify(report).slice(0, 200))
+  } finally { rmSync(pb, { force: true }) }
+})
+
+test('dynamic imports go through one small module (tsx rewrites each file holding one, at a cost)', () => {
+  assert.is(routeDynamicImports('const a = 1'), 'const a = 1')
+  const routed = routeDynamicImports('const m = await import("./chunk-A.js")')
+  assert.ok(routed.startsWith(`import { dynamicImport as __kubeplayImport } from './${DYNAMIC_IMPORT}';`), routed)
+  assert.ok(routed.endsWith('const m = await __kubeplayImport("./chunk-A.js")'), routed)
+  const codeDir = join(root, 'dist/code')
+  const holding = readdirSync(codeDir).filter((f) => readFileSync(join(codeDir, f), 'utf8').includes('import('))
+  assert.equal(holding, [DYNAMIC_IMPORT])
 })
 
 test('two copies in one process (the bundle by name, the sources by path) stop with a clear error', () => {
