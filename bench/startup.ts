@@ -34,6 +34,7 @@ interface Case {
 export const CASES: readonly Case[] = [
   { name: 'node -e 0 (floor)', argv: [process.execPath, '-e', '0'] },
   { name: 'node --import tsx -e 0 (tsx floor)', argv: [process.execPath, '--import', 'tsx', '-e', '0'] },
+  { name: 'tsx -e 0 (the tsx command: a second node process)', argv: [TSX, '-e', '0'] },
   { name: 'tsx playbooks/site.ts -i inventory.ts --list-hosts', argv: [TSX, 'playbooks/site.ts', '-i', 'inventory.ts', '--list-hosts'] },
   { name: 'tsx playbooks/site.ts -i inventory.ts --list-hosts, kubeplay from its sources', argv: [TSX, 'playbooks/site.ts', '-i', 'inventory.ts', '--list-hosts'], sources: true },
   { name: 'npx tsx playbooks/site.ts -i inventory.ts --list-hosts', argv: ['npx', 'tsx', 'playbooks/site.ts', '-i', 'inventory.ts', '--list-hosts'] },
@@ -99,8 +100,8 @@ async function mainBench(argv: readonly string[]): Promise<void> {
   const runs = at >= 0 ? Number(argv[at + 1]) : 7
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, found ${argv[at + 1]}`)
   const loadBefore = loadavg()
-  once(CASES[2]!) // warm tsx's transform cache, as any second run of a user's finds it
-  once(CASES[3]!)
+  once(CASES[3]!) // warm tsx's transform cache, as any second run of a user's finds it
+  once(CASES[4]!)
   const samples = new Map<string, Sample[]>(CASES.map((c) => [c.name, []]))
   for (let r = 0; r < runs; r++) for (const c of CASES) samples.get(c.name)!.push(once(c))
   const loadAfter = loadavg()
@@ -117,7 +118,7 @@ async function mainBench(argv: readonly string[]): Promise<void> {
     }),
   ]
   if (argv.includes('--profile')) {
-    for (const c of [CASES[3]!, CASES[2]!]) lines.push('', `Where the time of \`${c.name}\` goes (--cpu-prof, self time):`, ...profile(c))
+    for (const c of [CASES[4]!, CASES[3]!]) lines.push('', `Where the time of \`${c.name}\` goes (--cpu-prof, self time):`, ...profile(c))
   }
   const text = lines.join('\n')
   console.log(text)

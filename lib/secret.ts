@@ -25,6 +25,29 @@ if (loadedBefore !== undefined && loadedBefore !== COPY) {
 /** Every secret value created in this process, longest first, so output can be scrubbed. */
 const known = new Set<string>()
 let sortedKnown: string[] = []
+/**
+ * The index mask() reads: known strings by their first 3 characters, so a text is scanned once
+ * instead of once per known string (a cluster's secrets have hundreds of forms, and every output
+ * line is masked); strings shorter than 3, or holding '*' (which a mask already written can
+ * complete), are always tried. `rank`: position in sortedKnown, longest first.
+ */
+let byTrigram = new Map<string, string[]>()
+let alwaysTried: string[] = []
+let rank = new Map<string, number>()
+
+function reindex(): void {
+  sortedKnown = [...known].sort((a, b) => b.length - a.length)
+  rank = new Map(sortedKnown.map((k, i) => [k, i]))
+  byTrigram = new Map()
+  alwaysTried = []
+  for (const k of sortedKnown) {
+    if (k.length < 3 || k.includes('*')) { alwaysTried.push(k); continue }
+    const key = k.slice(0, 3)
+    const list = byTrigram.get(key)
+    if (list) list.push(k)
+    else byTrigram.set(key, [k])
+  }
+}
 
 /** A value that must never be printed: logs, diffs, errors and reports show `***`. */
 export class Secret {
@@ -34,7 +57,7 @@ export class Secret {
     if (value.length > 0 && !known.has(value)) {
       known.add(value)
       for (const f of derivedForms(value)) known.add(f)
-      sortedKnown = [...known].sort((a, b) => b.length - a.length)
+      reindex()
     }
   }
   /** The real value: only for the wire (a command, a file on the host, an auth handshake). */
@@ -99,8 +122,15 @@ const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
  */
 export function mask(text: string): string {
   if (sortedKnown.length === 0 || !text) return text
+  // Only the known strings whose first 3 characters occur in the text can occur in it.
+  const candidates = new Set(alwaysTried)
+  for (let i = 0; i + 3 <= text.length; i++) {
+    const list = byTrigram.get(text.slice(i, i + 3))
+    if (list) for (const k of list) candidates.add(k)
+  }
+  if (candidates.size === 0) return text
   let out = text
-  for (const s of sortedKnown) {
+  for (const s of [...candidates].sort((a, b) => rank.get(a)! - rank.get(b)!)) {
     if (!out.includes(s)) continue
     out = s.length >= SHORT
       ? out.split(s).join(MASK)

@@ -44,7 +44,8 @@ export interface LockInfo {
 }
 
 export type LockOutcome =
-  | { readonly kind: 'acquired'; readonly warning?: string }
+  /** `heartbeat`: the pid of the remote heartbeat, for the release. */
+  | { readonly kind: 'acquired'; readonly warning?: string; readonly heartbeat?: number }
   | { readonly kind: 'refused'; readonly reason: string }
   /** Check mode: nothing written; `warning` when another run holds the host. */
   | { readonly kind: 'read'; readonly warning?: string }
@@ -65,11 +66,20 @@ export function lockInfo(runId: string, playbook: string, expiresAfterS: number,
 const HELD = 'KP_LOCK_HELD'
 const TAKEN = 'KP_LOCK_TAKEN'
 
-/** The heartbeat: touches the lock while the shell `$$` that started it lives and the lock is ours. */
+/**
+ * The heartbeat: every `everyS` (the lock was just written, so it sleeps first), touches the lock
+ * while the shell `$$` that started it lives and the lock is ours. Its pid is printed after
+ * `KP_LOCK_TAKEN`, so the release stops exactly it.
+ */
 function heartbeat(path: string, runId: string, everyS: number): ShellCommand {
-  const loop = `trap 'kill $s 2>/dev/null; exit 0' TERM; while kill -0 "$1" 2>/dev/null && grep -qF "$2" "$3" 2>/dev/null; do touch -c "$3"; sleep "$4" & s=$!; wait $s; done`
-  return sh`sh -c ${loop} ${`kubeplay-heartbeat:${runId}`} "$$" ${`"runId":"${runId}"`} ${path} ${String(everyS)} </dev/null >/dev/null 2>&1 &`
+  const loop = `trap 'kill $s 2>/dev/null; exit 0' TERM; while :; do sleep "$4" & s=$!; wait $s; kill -0 "$1" 2>/dev/null && grep -qF "$2" "$3" 2>/dev/null || exit 0; touch -c "$3"; done`
+  return sh`sh -c ${loop} ${heartbeatTag(runId)} "$$" ${`"runId":"${runId}"`} ${path} ${String(everyS)} </dev/null >/dev/null 2>&1 &`
 }
+
+const heartbeatTag = (runId: string): string => `kubeplay-heartbeat:${runId}`
+
+/** The lock's directory exists, made without a process when it does (/run always). */
+const LOCK_DIR = sh`case $p in */*) d=\${p%/*} ;; *) d=. ;; esac; [ -d "$d" ] || mkdir -p "$d" 2>/dev/null`
 
 /**
  * One round trip: create the lock (noclobber) and start the heartbeat, or print the holder's line and
@@ -78,10 +88,10 @@ function heartbeat(path: string, runId: string, everyS: number): ShellCommand {
 export function acquireCommand(info: LockInfo, o: LockOptions = {}): ShellCommand {
   const path = o.path ?? LOCK_PATH
   const line = JSON.stringify(info)
-  return sh`p=${path}; umask 022; mkdir -p "$(dirname "$p")" 2>/dev/null
+  return sh`p=${path}; umask 022; ${LOCK_DIR}
 if ( set -C; printf '%s\n' ${line} >"$p" ) 2>/dev/null; then
   ${heartbeat(path, info.runId, o.heartbeatS ?? 30)}
-  echo ${TAKEN}
+  echo ${TAKEN} $!
 else
   ${raw(HELD_REPORT)}
 fi`
@@ -100,15 +110,21 @@ export function takeOverCommand(info: LockInfo, seen: string, o: LockOptions = {
   return sh`p=${path}; t="$p.kp$$"
 if [ "$(cat "$p" 2>/dev/null)" = ${seen} ] && printf '%s\n' ${JSON.stringify(info)} >"$t" && mv -f "$t" "$p"; then
   ${heartbeat(path, info.runId, o.heartbeatS ?? 30)}
-  echo ${TAKEN}
+  echo ${TAKEN} $!
 else
   rm -f "$t"; ${raw(HELD_REPORT)}
 fi`
 }
 
-/** Removes the lock if it is ours and stops our heartbeat. */
-export function releaseCommand(runId: string, o: LockOptions = {}): ShellCommand {
-  return sh`p=${o.path ?? LOCK_PATH}; grep -qF ${`"runId":"${runId}"`} "$p" 2>/dev/null && rm -f "$p"; pkill -TERM -f ${`^sh -c .* kubeplay-heartbeat:${runId} `} 2>/dev/null; true`
+/**
+ * Removes the lock if it is ours and stops our heartbeat: by its pid when the acquire reported it
+ * (checked to still be our heartbeat), else by a search of the host's processes (pkill).
+ */
+export function releaseCommand(runId: string, o: LockOptions = {}, heartbeat?: number): ShellCommand {
+  const stop = heartbeat
+    ? sh`grep -qF ${heartbeatTag(runId)} /proc/${String(heartbeat)}/cmdline 2>/dev/null && kill -TERM ${String(heartbeat)} 2>/dev/null`
+    : sh`pkill -TERM -f ${`^sh -c .* ${heartbeatTag(runId)} `} 2>/dev/null`
+  return sh`p=${o.path ?? LOCK_PATH}; grep -qF ${`"runId":"${runId}"`} "$p" 2>/dev/null && rm -f "$p"; ${stop}; true`
 }
 
 /**
@@ -121,6 +137,12 @@ export function reapCommand(runId: string, host: string, o: LockOptions = {}): S
 }
 
 export const runTag = (runId: string, host: string): string => `${runId}:${host}`
+
+/** The heartbeat's pid printed after KP_LOCK_TAKEN; undefined when there is none. */
+export function heartbeatPid(stdout: string): number | undefined {
+  const m = new RegExp(`${TAKEN} (\\d+)`).exec(stdout)
+  return m ? Number(m[1]) : undefined
+}
 
 /** Parses the holder report; null when the output is not one. */
 export function parseHeld(stdout: string): { ageS: number; line: string; info: Partial<LockInfo> } | null {
@@ -168,7 +190,7 @@ export async function takeLock(conn: Connection, info: LockInfo, o: LockOptions 
   }
   liveRuns.add(info.runId)
   const r = await conn.exec(acquireCommand(info, o), become)
-  if (r.stdout.includes(TAKEN)) return { kind: 'acquired' }
+  if (r.stdout.includes(TAKEN)) return { kind: 'acquired', heartbeat: heartbeatPid(r.stdout) }
   const held = parseHeld(r.stdout)
   if (!held) return { kind: 'refused', reason: `cannot create ${o.path ?? LOCK_PATH}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}` }
   const stale = o.breakLock ? 'broken with --break-lock' : staleReason(held, o.expiresAfterS ?? 120)
@@ -178,7 +200,7 @@ export async function takeLock(conn: Connection, info: LockInfo, o: LockOptions 
     const now = parseHeld(again.stdout)
     return { kind: 'refused', reason: now ? describeHolder(now) : 'the lock changed while taking it over' }
   }
-  return { kind: 'acquired', warning: `took over the run lock (${stale}): it was ${describeHolder(held)}` }
+  return { kind: 'acquired', heartbeat: heartbeatPid(again.stdout), warning: `took over the run lock (${stale}): it was ${describeHolder(held)}` }
 }
 
 /** Marks the run finished in this process (its locks, if left anywhere, are stale from now on). */

@@ -16,7 +16,8 @@ export type LockPolicy = LockOptions | false | ((host: InventoryHost) => LockOpt
  */
 export class RunGuard {
   readonly #taken = new Map<string, Promise<string | null>>()
-  readonly #held = new Set<string>()
+  /** Hosts whose lock this run holds, with the remote heartbeat's pid when known. */
+  readonly #held = new Map<string, number | undefined>()
 
   constructor(
     readonly runId: string,
@@ -50,7 +51,7 @@ export class RunGuard {
     const info = lockInfo(this.runId, this.playbook, o.expiresAfterS ?? 120)
     const r = await takeLock(conn, info, { ...o, checkMode: this.checkMode })
     if (r.kind === 'refused') return r.reason
-    if (r.kind === 'acquired') this.#held.add(name)
+    if (r.kind === 'acquired') this.#held.set(name, r.heartbeat)
     if (r.warning) this.warn(name, r.warning)
     return null
   }
@@ -82,22 +83,30 @@ export class RunGuard {
     }
   }
 
-  /** Releases every lock still held: over the run's connection when it is open, else a new one. */
-  async releaseAll(): Promise<void> {
-    await Promise.allSettled([...this.#held].map(async (name) => {
-      const o = this.#options(name) || {}
-      try {
-        if (this.hosts.isOpen(name)) {
-          await (await this.hosts.connection(name)).exec(releaseCommand(this.runId, o), { become: true })
-          this.#held.delete(name)
-        } else {
-          await this.reap(name, 10_000)
-        }
-      } catch {
+  /**
+   * Releases the host's lock if this run holds it: over the run's connection when it is open, else a
+   * new one. The run calls it as soon as the host has no task left in any later play.
+   */
+  async release(name: string): Promise<void> {
+    if (!this.#held.has(name)) return
+    const heartbeat = this.#held.get(name)
+    const o = this.#options(name) || {}
+    try {
+      if (this.hosts.isOpen(name)) {
+        await (await this.hosts.connection(name)).exec(releaseCommand(this.runId, o, heartbeat), { become: true })
+        this.#held.delete(name)
+      } else {
         await this.reap(name, 10_000)
       }
-      if (this.#held.has(name)) this.warn(name, `could not release the run lock ${o.path ?? LOCK_PATH}; it expires ${o.expiresAfterS ?? 120} s after its last heartbeat`)
-    }))
+    } catch {
+      await this.reap(name, 10_000)
+    }
+    if (this.#held.has(name)) this.warn(name, `could not release the run lock ${o.path ?? LOCK_PATH}; it expires ${o.expiresAfterS ?? 120} s after its last heartbeat`)
+  }
+
+  /** Releases every lock still held (the run's end, also after an abort or an interrupt). */
+  async releaseAll(): Promise<void> {
+    await Promise.allSettled([...this.#held.keys()].map((name) => this.release(name)))
     endRun(this.runId)
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The run lock on a host (here: this machine through the local connection, the lock file in a temp
  * directory): atomic take, refusal naming the holder, expiry and stale take-over, --break-lock,
- * release only of our own lock, check mode reading without writing; and through the CLI, a second
- * concurrent run refused per host with nothing left behind.
+ * release only of our own lock (its heartbeat stopped by pid), check mode reading without writing;
+ * and through the CLI, a second concurrent run refused per host with nothing left behind, a host's
+ * lock released as soon as the run has nothing left for it.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -42,7 +43,9 @@ test.after(() => {
 test('the first run takes the lock: one JSON line with run id, controller, pid, start and expiry', async () => {
   const o = fresh()
   const info = lockInfo('run-a', 'site', 120, new Date('2025-01-02T03:04:05Z'))
-  assert.equal(await takeLock(conn, info, o), { kind: 'acquired' })
+  const r = await takeLock(conn, info, o)
+  assert.is(r.kind, 'acquired')
+  assert.ok(Number.isInteger((r as { heartbeat?: number }).heartbeat), `the heartbeat's pid is reported: ${JSON.stringify(r)}`)
   assert.equal(read(o), { runId: 'run-a', controller: controllerId(), pid: process.pid, playbook: 'site', startedAt: '2025-01-02T03:04:05.000Z', expiresAfterS: 120 })
   endRun('run-a')
 })
@@ -96,6 +99,26 @@ test('--break-lock takes a live lock, with a warning naming the previous holder'
   assert.match((r as { warning: string }).warning, 'broken with --break-lock')
   assert.is(read(o).runId, 'run-force')
   endRun('run-live'); endRun('run-force')
+})
+
+test("release stops this run's heartbeat by its pid, and no other run's", async () => {
+  const mine = fresh()
+  const theirs = fresh()
+  const r = await takeLock(conn, lockInfo('run-pid-mine', 'site', 120), mine)
+  await takeLock(conn, lockInfo('run-pid-theirs', 'site', 120), theirs)
+  const pid = (r as { heartbeat?: number }).heartbeat!
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), 'kubeplay-heartbeat:run-pid-mine')
+  // A pid that is not our heartbeat (here: another run's) is left alone.
+  const other = readdirSync('/proc').find((p) => /^\d+$/.test(p) && (() => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('kubeplay-heartbeat:run-pid-theirs') } catch { return false } })())!
+  await conn.exec(releaseCommand('run-pid-mine', theirs, Number(other)))
+  assert.ok(existsSync(`/proc/${other}`), "another run's heartbeat lives on")
+  await conn.exec(releaseCommand('run-pid-mine', mine, pid))
+  assert.not.ok(existsSync(mine.path!))
+  await heartbeatGone('run-pid-mine')
+  await conn.exec(releaseCommand('run-pid-theirs', theirs))
+  await heartbeatGone('run-pid-theirs')
+  endRun('run-pid-mine')
+  endRun('run-pid-theirs')
 })
 
 test('release removes only our own lock', async () => {
@@ -153,6 +176,22 @@ test('CLI: a concurrent second run is refused for the host (exit 2, reason in ou
   // The refused run's retry, after the first finished, goes through.
   assert.is(await runCli(pb(join(dir, 'marker'), 0), ['-i', inv, '--state-dir', state, '--retry'], { out: () => {}, err: () => {} }), EXIT.ok)
   assert.not.ok(existsSync(join(state, 'locks', 'node1.lock')))
+})
+
+test("CLI: a host's lock is released once no later play has a task for it, while the run goes on", async () => {
+  const dir = mkdtempSync(join(plain, 'early-'))
+  const inv = join(dir, 'inv.json')
+  writeFileSync(inv, JSON.stringify({ hosts: { node1: { connection: 'local' }, node2: { connection: 'local' } } }))
+  const state = join(dir, 'state')
+  const seen = join(dir, 'seen')
+  const two = playbook('two', [
+    play('first', { hosts: 'node1', items: [task('Work', shell, { cmd: 'true' })] }),
+    play('second', { hosts: 'node2', items: [task('Look at the locks', shell, { cmd: `ls '${join(state, 'locks')}' > '${seen}'` })] }),
+  ])
+  const out: string[] = []
+  assert.is(await runCli(two, ['-i', inv, '--state-dir', state], { out: (l) => out.push(l), err: (l) => out.push(l) }), EXIT.ok, out.join('\n'))
+  assert.is(readFileSync(seen, 'utf8'), 'node2.lock\n', "node1's lock was gone during the second play; node2's held")
+  assert.not.ok(existsSync(join(state, 'locks', 'node2.lock')), 'and node2 released at the end')
 })
 
 test('CLI: a failing run releases its lock too', async () => {
