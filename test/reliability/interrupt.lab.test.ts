@@ -141,14 +141,18 @@ test('heartbeat: the lock file is touched while the run lives; it stops with the
   const c = await labConnect(lab, 0)
   const info = lockInfo('hb-test', 'hb', 120)
   try {
-    assert.equal(await takeLock(c, info, { heartbeatS: 1 }), { kind: 'acquired' })
+    const taken = await takeLock(c, info, { heartbeatS: 1 })
+    assert.is(taken.kind, 'acquired')
+    const pid = (taken as { heartbeat?: number }).heartbeat
+    assert.ok(Number.isInteger(pid), `the heartbeat's pid is reported: ${JSON.stringify(taken)}`)
     const mtime = async () => Number((await conns[0]!.exec(sh`stat -c %Y /run/kubeplay.lock`)).stdout)
     const m0 = await mtime()
     await new Promise((r) => setTimeout(r, 2500))
     assert.ok((await mtime()) > m0, 'heartbeat touched the lock')
     const hb = sh`pgrep -f 'kubeplay-heartbeat:hb-test' || true`
     assert.ok((await conns[0]!.exec(hb)).stdout.trim(), 'heartbeat running')
-    await c.exec(releaseCommand('hb-test'))
+    assert.match((await conns[0]!.exec(sh`cat /proc/${String(pid)}/cmdline | tr '\\0' ' '`)).stdout, 'kubeplay-heartbeat:hb-test', 'that pid is the heartbeat')
+    await c.exec(releaseCommand('hb-test', {}, pid))
     await waitFor('the heartbeat to stop after release', async () => !(await conns[0]!.exec(hb)).stdout.trim(), 5000)
     assert.is((await conns[0]!.exec(sh`test -e /run/kubeplay.lock && echo yes || true`)).stdout.trim(), '')
     // A session that just goes away (controller crash): the heartbeat ends by itself, the lock stays and ages.
