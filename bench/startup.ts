@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { childCpuMs } from './measure.ts'
 import { markers, writeSection } from './table.ts'
-import { SOURCE_CONDITION, withoutSourceCondition } from '../scripts/build.ts'
+import { withoutSourceCondition, withSourceCondition } from '../scripts/build.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TSX = join(ROOT, 'node_modules/.bin/tsx')
@@ -45,8 +45,7 @@ interface Sample { readonly wallMs: number; readonly cpuMs: number }
 
 /** dist/ as a user loads it, or the sources (npm test's condition) for the before/after row. */
 function envOf(c: Case): NodeJS.ProcessEnv {
-  const env = withoutSourceCondition()
-  return c.sources ? { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --conditions=${SOURCE_CONDITION}`.trim() } : env
+  return c.sources ? withSourceCondition() : withoutSourceCondition()
 }
 
 function once(c: Case): Sample {

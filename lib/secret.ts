@@ -24,19 +24,18 @@ if (loadedBefore !== undefined && loadedBefore !== COPY) {
 
 /** Every secret value created in this process, longest first, so output can be scrubbed. */
 const known = new Set<string>()
-let sortedKnown: string[] = []
 /**
  * The index mask() reads: known strings by their first 3 characters, so a text is scanned once
  * instead of once per known string (a cluster's secrets have hundreds of forms, and every output
  * line is masked); strings shorter than 3, or holding '*' (which a mask already written can
- * complete), are always tried. `rank`: position in sortedKnown, longest first.
+ * complete), are always tried. `rank`: position among the known strings, longest first.
  */
 let byTrigram = new Map<string, string[]>()
 let alwaysTried: string[] = []
 let rank = new Map<string, number>()
 
 function reindex(): void {
-  sortedKnown = [...known].sort((a, b) => b.length - a.length)
+  const sortedKnown = [...known].sort((a, b) => b.length - a.length)
   rank = new Map(sortedKnown.map((k, i) => [k, i]))
   byTrigram = new Map()
   alwaysTried = []
@@ -121,7 +120,7 @@ const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
  * secret does not garble every word that contains those letters.
  */
 export function mask(text: string): string {
-  if (sortedKnown.length === 0 || !text) return text
+  if (known.size === 0 || !text) return text
   // Only the known strings whose first 3 characters occur in the text can occur in it.
   const candidates = new Set(alwaysTried)
   for (let i = 0; i + 3 <= text.length; i++) {

@@ -4,9 +4,10 @@
  *
  * Every entry of package.json's `exports` names its TypeScript source (the `kubeplay-source`
  * condition) and its stub in dist/ (`default`). The sources are bundled with esbuild into
- * dist/code/ (one file per entry, shared code in chunks, so each module exists once whichever
- * entries a process imports; dependencies stay in node_modules). Each stub loads its bundle when
- * dist/fresh.js finds the sources unchanged since the build, else the sources themselves.
+ * dist/code/ (see OWN_ENTRY: one module for the entries a playbook imports, shared code in chunks,
+ * so each module exists once whichever entries a process imports; dependencies bundled too, but
+ * EXTERNAL). Each stub loads its bundle when dist/fresh.js finds the sources unchanged since the
+ * build, else the sources themselves.
  *
  * A file's `import.meta.url` is rewritten to the source file's own URL, relative to the bundle, so
  * templates, package.json and dependencies required lazily are still found beside the sources.
@@ -35,6 +36,12 @@ const WRITES_IMPORT_META = new Set(['lib/cli/import-ansible.ts'])
 export function withoutSourceCondition(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const opts = (env.NODE_OPTIONS ?? '').replace(new RegExp(`--conditions[= ]${SOURCE_CONDITION}`, 'g'), '').replace(/\s+/g, ' ').trim()
   return { ...env, NODE_OPTIONS: opts }
+}
+
+/** The environment with it: `kubeplay` by name loads the TypeScript sources (npm test's files). */
+export function withSourceCondition(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const opts = withoutSourceCondition(env).NODE_OPTIONS
+  return { ...env, NODE_OPTIONS: `${opts} --conditions=${SOURCE_CONDITION}`.trim() }
 }
 
 export interface Entry {
@@ -66,8 +73,8 @@ export function rewriteImportMeta(code: string, file: string, bundleDir: string)
   const here = `new URL(${JSON.stringify(relative(bundleDir, file).split('\\').join('/'))}, import.meta.url).href`
   // As the last argument of a call: new URL(x, import.meta.url), fileURLToPath(…), createRequire(…).
   const out = code.replace(/(\(|,\s*)import\.meta\.url\)/g, `$1${here})`)
-  const code_ = out.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
-  const left = code_.split('import.meta.url').length - 1 - (code_.split(here).length - 1)
+  const uncommented = out.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+  const left = uncommented.split('import.meta.url').length - 1 - (uncommented.split(here).length - 1)
   return { code: out, left }
 }
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { DYNAMIC_IMPORT, entries, rewriteImportMeta, routeDynamicImports, SOURCE_CONDITION, withoutSourceCondition } from '../scripts/build.ts'
+import { DYNAMIC_IMPORT, entries, rewriteImportMeta, routeDynamicImports, withoutSourceCondition, withSourceCondition } from '../scripts/build.ts'
 import { builtFromHere, sha1 } from '../scripts/dist-fresh.ts'
 
 const root = new URL('../', import.meta.url).pathname
@@ -22,7 +22,7 @@ const work = mkdtempSync(join(tmpdir(), 'kp-dist-'))
 test.after(() => rmSync(work, { recursive: true, force: true }))
 
 const userEnv = (): NodeJS.ProcessEnv => ({ ...withoutSourceCondition(), CI: 'true' })
-const sourceEnv = (): NodeJS.ProcessEnv => ({ ...userEnv(), NODE_OPTIONS: `${userEnv().NODE_OPTIONS} --conditions=${SOURCE_CONDITION}`.trim() })
+const sourceEnv = (): NodeJS.ProcessEnv => withSourceCondition(userEnv())
 
 /** Runs a module file with tsx in `cwd`; the script is written to a file there (imports resolve from it). */
 function runScript(cwd: string, code: string, env: NodeJS.ProcessEnv) {

@@ -20,7 +20,7 @@ import { closeSync, existsSync, openSync, readdirSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { labDown, labUp, type Distro } from '../lib/lab/index.ts'
-import { buildDist, SOURCE_CONDITION } from '../scripts/build.ts'
+import { buildDist, withSourceCondition } from '../scripts/build.ts'
 import { CLUSTER_VERSIONS } from './lab/harness.ts'
 
 const root = new URL('..', import.meta.url).pathname
@@ -160,7 +160,7 @@ async function buildDistFirst(): Promise<void> {
     count('build dist/', 0, 1, String(e))
     console.log('FAIL build dist/')
   }
-  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --conditions=${SOURCE_CONDITION}`.trim()
+  process.env.NODE_OPTIONS = withSourceCondition().NODE_OPTIONS
 }
 
 async function main(): Promise<void> {
