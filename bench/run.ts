@@ -127,10 +127,10 @@ export async function runBench(o: BenchOptions, log: Log = (l) => process.stderr
     const reporter = () => multiReporter([consoleReporter({ verbose: 0, diff: false, write: () => { lines++ } }), runRecorder(stateDir)])
 
     /** One playbook run on the first `n` hosts; fails the bench when the run is not what the phase expects. */
-    const play = async (what: string, n: number, opts: { tasks?: number; checkMode?: boolean; connector?: Connector; expectChanges: boolean }): Promise<Sample> => {
+    const play = async (what: string, n: number, opts: { tasks?: number; checkMode?: boolean; connector?: Connector; readahead?: boolean; expectChanges: boolean }): Promise<Sample> => {
       const { sample, value: r } = await measure(() => runPlaybook(benchPlaybook(opts.tasks), {
         inventory: inv, connector: opts.connector ?? connectorFor(inv, { hostKeyPolicy: 'strict' }), limit: names.slice(0, n),
-        forks: o.forks, checkMode: opts.checkMode, reporter: reporter(),
+        forks: o.forks, checkMode: opts.checkMode, readahead: opts.readahead, reporter: reporter(),
       }))
       verify(what, r, n * (opts.tasks ?? BENCH_TASKS), opts.expectChanges)
       return sample
@@ -153,10 +153,11 @@ export async function runBench(o: BenchOptions, log: Log = (l) => process.stderr
       await time('b-kp-warm', () => floors.commandsKubeplay(wk))
       await time('checks-warm', () => floors.fileChecksKubeplay(wk))
       await wk.close()
-      log(`bench: round ${round}/${o.runs}: playbook first / converged / --check / warm`)
+      log(`bench: round ${round}/${o.runs}: playbook first / converged (with and without read-ahead) / --check / whole process / warm`)
       rmSync(base, { recursive: true, force: true })
       add('first', await play('first run', N, { expectChanges: true }))
       add('converged', await play('converged run', N, { expectChanges: false }))
+      add('no-ahead', await play('converged run without read-ahead', N, { readahead: false, expectChanges: false }))
       add('check', await play('--check run', N, { checkMode: true, expectChanges: false }))
       add('process', wholeProcess(inventoryFile, join(stateDir, 'process'), o.forks, N))
       const warm = await warmConnector(inv, names)
@@ -202,6 +203,7 @@ export async function runBench(o: BenchOptions, log: Log = (l) => process.stderr
       { phase: `${F} file checks (stat + cat) only, SshConnection.exec`, hosts: N, tasks: F, s: s('checks-warm'), vsKubeplay: s('checks-warm').wallMs / bKpWarm, vsRaw: s('checks-warm').wallMs / bRawWarm },
       cold('first run', 'first'),
       cold('converged run', 'converged'),
+      cold('converged run without read-ahead (readahead: false)', 'no-ahead'),
       cold('--check on converged', 'check'),
       cold('converged run, whole process (tsx bench/playbook-cli.ts)', 'process'),
       { phase: 'converged run, connections pre-opened', hosts: N, tasks: BENCH_TASKS, s: s('warm'), vsKubeplay: s('warm').wallMs / bKpWarm, vsRaw: s('warm').wallMs / bRawWarm },

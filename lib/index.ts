@@ -16,7 +16,7 @@ export { main, runCli } from './cli/main.ts'
 // Modules and facts
 export {
   defineModule, defineFact, change, noChange, hostValue,
-  type Module, type Fact, type HostContext, type Plan, type FileDiff, type HostValue,
+  type Module, type Fact, type FactRead, type FactReadahead, type HostContext, type Plan, type FileDiff, type HostValue,
 } from './engine/module.ts'
 export { sh, raw, quote, type ShellCommand, type ShellValue } from './connection/quote.ts'
 export type { Connection, ExecOptions, ExecResult, WriteOptions } from './connection/types.ts'

@@ -7,6 +7,7 @@ import type { Connection } from '../connection/types.ts'
 import { ConnectError } from '../errors.ts'
 import type { TaskResult } from './results.ts'
 import { errorText, taskResult, type Batch, type RunState } from './run-state.ts'
+import { Readahead } from './readahead.ts'
 import { runTask } from './task-runner.ts'
 import type { FlatTask, Handler, Play } from './task.ts'
 
@@ -33,6 +34,7 @@ export async function runHost(s: RunState, name: string, play: Play, tasks: read
   const ctx = s.hosts.context(name, conn, play.vars ?? {}, false, play.become)
   const ro = s.hosts.context(name, conn, play.vars ?? {}, true, play.become)
   const notified = new Map<Handler, string>()
+  const readahead = s.o.readahead === false ? undefined : new Readahead(s.hosts, name, tasks, ro)
 
   const runHandlers = async (): Promise<boolean> => {
     for (const [h, by] of notified) {
@@ -46,7 +48,7 @@ export async function runHost(s: RunState, name: string, play: Play, tasks: read
     return true
   }
 
-  for (const t of tasks) {
+  for (const [i, t] of tasks.entries()) {
     if (b.fatal || s.interrupted()) return false
     const item = t.item
     if (item.kind === 'flush') {
@@ -67,7 +69,7 @@ export async function runHost(s: RunState, name: string, play: Play, tasks: read
           `${failedThere ? 'failed' : 'ran'} once on ${done.executor}: ${done.result.status}`, Date.now(), { role: t.role })
       }
     } else {
-      r = await runTask(s, item, ctx, ro, play, t.role)
+      r = await runTask(s, item, ctx, ro, play, t.role, readahead && (() => readahead.before(i)))
     }
     s.record(r)
     if (r.status === 'changed' && item.notify) for (const h of item.notify) if (!notified.has(h)) notified.set(h, item.title)

@@ -1,6 +1,7 @@
 /**
  * Per-run host state: one connection per host (opened once, reused by every play), a fact cache
- * cleared after every apply, and memoised cross-host values. HostContext views are built from it.
+ * cleared by anything that may write on the host (an apply, a command run with the writable
+ * context), and memoised cross-host values. HostContext views are built from it.
  */
 import { run as runOrThrow } from '../connection/commands.ts'
 import { type ShellCommand } from '../connection/quote.ts'
@@ -12,11 +13,16 @@ import { selectHosts } from '../inventory/pattern.ts'
 import { RUN_ENV, runTag } from './lock.ts'
 import type { Fact, HostContext, HostValue } from './module.ts'
 
+/** The fact cache's key of one read. */
+export const factKey = (f: Fact<any, unknown>, arg: unknown): string => `${f.name}\0${JSON.stringify(arg)}`
+
 export type Connector = (host: InventoryHost) => Promise<Connection>
 
 export class RunHosts {
   readonly #conns = new Map<string, Promise<Connection>>()
   readonly #facts = new Map<string, Map<string, Promise<unknown>>>()
+  /** Per host, how many times its facts were cleared: a read begun before a clear is not cached. */
+  readonly #generation = new Map<string, number>()
   readonly #values = new Map<string, Promise<unknown>>()
 
   constructor(
@@ -61,6 +67,18 @@ export class RunHosts {
 
   invalidateFacts(host: string): void {
     this.#facts.get(host)?.clear()
+    this.#generation.set(host, this.generation(host) + 1)
+  }
+
+  generation(host: string): number {
+    return this.#generation.get(host) ?? 0
+  }
+
+  /** Caches a value read ahead, unless the facts were cleared since generation `gen` or it is cached already. */
+  seedFact(host: string, gen: number, f: Fact<any, unknown>, arg: unknown, value: unknown): void {
+    const cache = this.factCache(host)
+    const key = factKey(f, arg)
+    if (this.generation(host) === gen && !cache.has(key)) cache.set(key, Promise.resolve(value))
   }
 
   /** A cross-host value, read once per run on the first host of its pattern (ignores --limit). */
@@ -87,7 +105,8 @@ export class RunHosts {
   context(name: string, conn: Connection, playVars: Vars, readOnly: boolean, become?: boolean): HostContext {
     const host = this.inventory.hosts.get(name)!
     const vars = { ...host.vars, ...playVars }
-    const view = viewOf(conn, readOnly, become, this.runId === undefined ? undefined : { [RUN_ENV]: runTag(this.runId, name) })
+    const read = viewOf(conn, readOnly, become, this.runId === undefined ? undefined : { [RUN_ENV]: runTag(this.runId, name) })
+    const view = readOnly ? read : clearingFacts(read, () => this.invalidateFacts(name))
     const ctx: HostContext = {
       name,
       vars,
@@ -105,12 +124,12 @@ export class RunHosts {
       },
       fact: <A, R>(f: Fact<A, R>, arg: A): Promise<R> => {
         const cache = this.factCache(name)
-        const key = `${f.name}\0${JSON.stringify(arg)}`
+        const key = factKey(f, arg)
         let p = cache.get(key) as Promise<R> | undefined
         if (!p) {
           const cmd = f.command(arg)
           this.log(name, `fact ${f.name}: ${cmd.masked}`)
-          p = view.exec(cmd, f.become ? { become: true } : {}).then((r) => f.parse(r, arg))
+          p = read.exec(cmd, f.become ? { become: true } : {}).then((r) => f.parse(r, arg))
           p.catch(() => cache.delete(key))
           cache.set(key, p)
         }
@@ -122,6 +141,17 @@ export class RunHosts {
       warn: (text: string) => this.warn(name, mask(text)),
     }
     return ctx
+  }
+}
+
+/** The writable context's connection: whatever it runs or writes clears the host's facts when done. */
+function clearingFacts(conn: Connection, clear: () => void): Connection {
+  return {
+    host: conn.host,
+    exec: (cmd, opts) => conn.exec(cmd, opts).finally(clear),
+    readFile: (path, opts) => conn.readFile(path, opts),
+    writeFile: (path, content, opts) => conn.writeFile(path, content, opts).finally(clear),
+    close: () => conn.close(),
   }
 }
 

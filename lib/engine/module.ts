@@ -43,13 +43,35 @@ export interface ApplyOutcome {
   readonly output?: string
 }
 
-/** A read-only probe of a host; cached per host per run by name + argument. */
+/**
+ * A read-only probe of a host; cached per host per run by name + argument, until anything writes on
+ * the host (an apply, or a command run with the task's writable context).
+ */
 export interface Fact<A, R> {
   readonly name: string
   command(arg: A): ShellCommand
   parse(result: ExecResult, arg: A): R
   /** Needs root to read. @default false (the connection default applies) */
   readonly become?: boolean
+  /** Reads many of this family's facts in one round trip, ahead of the checks that ask for them. */
+  readonly readahead?: FactReadahead
+}
+
+/** One fact a check will read: `{ fact: fileStat, arg: '/etc/hosts' }`. */
+export interface FactRead<A = any> {
+  readonly fact: Fact<A, unknown>
+  readonly arg: A
+}
+
+/**
+ * Several facts of one family read in one command (the engine's read-ahead, see
+ * lib/engine/readahead.ts). `parse` gives one value per read, exactly what the fact's own `parse`
+ * would give for it, or `undefined` where it cannot tell: that fact then runs on its own when asked.
+ */
+export interface FactReadahead {
+  readonly name: string
+  command(reads: readonly FactRead[]): ShellCommand
+  parse(result: ExecResult, reads: readonly FactRead[]): readonly unknown[]
 }
 
 export function defineFact<A, R>(f: Fact<A, R>): Fact<A, R> {
@@ -95,6 +117,11 @@ export interface HostContext {
 export interface Module<P, D = unknown> {
   readonly name: string
   check(host: HostContext, params: P): Promise<Plan<D>>
+  /**
+   * The facts `check` will read first for these params, so the engine can read several tasks' facts
+   * in one round trip before they run (only a hint: a fact not read ahead is read when asked).
+   */
+  reads?(params: P): readonly FactRead[]
   apply(host: HostContext, params: P, plan: Change<D>): Promise<ApplyOutcome | void>
 }
 

@@ -45,6 +45,11 @@ export interface RunOptions extends TagFilter {
   readonly graceMs?: number
   /** Time limit of every task without its own `timeoutMs`. @default none */
   readonly taskTimeoutMs?: number
+  /**
+   * Read the facts of the next tasks' checks ahead, several tasks in one round trip (readahead.ts).
+   * Checks see the same values either way. @default true
+   */
+  readonly readahead?: boolean
   /** The run lock on each host (lock.ts); off unless given. The CLI always gives it. */
   readonly lock?: LockPolicy
   readonly argv?: readonly string[]

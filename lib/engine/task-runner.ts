@@ -10,7 +10,8 @@ import type { TaskResult } from './results.ts'
 import { errorText, taskResult, type RunState } from './run-state.ts'
 import type { Handler, Play, Task } from './task.ts'
 
-export async function runTask(s: RunState, item: Task | Handler, ctx: HostContext, ro: HostContext, play: Play, roleName?: string): Promise<TaskResult> {
+/** `ahead`: reads facts ahead (readahead.ts) right before the check, within the task's time limit. */
+export async function runTask(s: RunState, item: Task | Handler, ctx: HostContext, ro: HostContext, play: Play, roleName?: string, ahead?: () => Promise<void>): Promise<TaskResult> {
   const t0 = Date.now()
   const extra = { role: roleName, module: item.module.name }
   s.reporter.taskStart?.(ctx.name, item.title)
@@ -21,7 +22,7 @@ export async function runTask(s: RunState, item: Task | Handler, ctx: HostContex
     }
     const timeoutMs = (item.kind === 'task' ? item.timeoutMs : undefined) ?? s.o.taskTimeoutMs
     const params = typeof item.params === 'function' ? await (item.params as (h: HostContext) => unknown)(ctx) : item.params
-    const plan = await withTimeout(item.module.check(ro, params), timeoutMs, ctx.name, item.title)
+    const plan = await withTimeout(ahead ? ahead().then(() => item.module.check(ro, params)) : item.module.check(ro, params), timeoutMs, ctx.name, item.title)
     if (!plan.changed) return taskResult(ctx.name, play, item.title, 'ok', plan.reason, t0, extra)
     const diff = plan.diff && {
       path: plan.diff.path,

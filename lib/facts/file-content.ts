@@ -5,7 +5,7 @@
  */
 import { sh } from '../connection/quote.ts'
 import { defineFact } from '../engine/module.ts'
-import { parseStatOutput, statScript, type FileStat } from './file-stat.ts'
+import { fileReadahead, parseStatOutput, statScript, type FileStat } from './file-stat.ts'
 
 export interface FileContent {
   readonly stat: FileStat
@@ -15,6 +15,7 @@ export interface FileContent {
 
 export const fileContent = defineFact<string, FileContent | null>({
   name: 'fileContent',
+  readahead: fileReadahead,
   command: (path) => statScript(path, sh`if [ -f "$p" ] && ! [ -L "$p" ]; then cat -- "$p" || exit 1; fi`),
   parse(r, path) {
     const s = parseStatOutput(r, path, 'fileContent')

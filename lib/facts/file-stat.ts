@@ -6,7 +6,7 @@
 import { CommandError } from '../errors.ts'
 import { joinCommands, raw, sh, type ShellCommand } from '../connection/quote.ts'
 import type { ExecResult } from '../connection/types.ts'
-import { defineFact } from '../engine/module.ts'
+import { defineFact, type FactRead, type FactReadahead } from '../engine/module.ts'
 
 export type FileType = 'file' | 'directory' | 'link' | 'other'
 
@@ -72,8 +72,99 @@ export function parseStatOutput(r: ExecResult, path: string, what: string): { st
   }
 }
 
+const AHEAD_MARK = '__kubeplay_ahead__'
+
+/** Keeps the positional parameters for which `test` holds; prints one 1/0 per parameter. */
+const keep = (test: string): ReturnType<typeof raw> => raw(`m=; n=$#
+while [ "$n" -gt 0 ]; do p=$1; shift; n=$((n - 1)); if ${test}; then set -- "$@" "$p"; m=\${m}1; else m=\${m}0; fi; done
+printf '%s\\n' "$m"`)
+
+/**
+ * `fileStat` and `fileContent` of many paths in one command and at most two processes: one `stat`
+ * of every path that exists (the same test and format as `statScript`), one `cat` of the regular
+ * files whose content is wanted, cut apart by the sizes `stat` gave. Every value is what the fact
+ * itself would give; left unknown (read on its own when asked): a symlink's `fileStat` (its target
+ * needs readlink), and everything of a part a concurrent change made inconsistent (a count, a type,
+ * a byte total, an exit code).
+ */
+export const fileReadahead: FactReadahead = {
+  name: 'files',
+  command(reads) {
+    const { stats, contents } = aheadPaths(reads)
+    return sh`set -- ${stats}; ${keep(`[ -e "$p" ] || [ -L "$p" ]`)}
+s=0; [ $# -eq 0 ] || ${HEADER} -- "$@" || s=$?; printf '%s %d\n' ${AHEAD_MARK} "$s"
+set -- ${contents}; ${keep(`[ -f "$p" ] && ! [ -L "$p" ]`)}
+s=0; [ $# -eq 0 ] || cat -- "$@" || s=$?; printf '\n%s %d\n' ${AHEAD_MARK} "$s"`
+  },
+  parse(r, reads) {
+    const { stats, contents } = aheadPaths(reads)
+    const known = new Map<string, Omit<FileStat, 'target'> | null>()
+    const bodies = new Map<string, Buffer | null>()
+    const out = r.stdoutBytes
+    let at = 0
+    const line = (): string | undefined => {
+      const nl = out.indexOf(0x0a, at)
+      if (nl < 0) return undefined
+      const l = out.subarray(at, nl).toString('utf8')
+      at = nl + 1
+      return l
+    }
+    const bits = line()
+    if (bits !== undefined && bits.length === stats.length) {
+      const found: Omit<FileStat, 'target'>[] = []
+      const n = [...bits].filter((b) => b === '1').length
+      for (let i = 0; i < n; i++) {
+        const f = Array.from({ length: HEADER_LINES }, line)
+        if (f.some((x) => x === undefined)) break
+        const [type, mode, owner, uid, group, gid, size] = f as string[] as [string, string, string, string, string, string, string]
+        found.push({ type: statType(type), mode: normalizeMode(mode) ?? mode, owner, uid: Number(uid), group, gid: Number(gid), size: Number(size) })
+      }
+      if (found.length === n && line() === `${AHEAD_MARK} 0`) {
+        let k = 0
+        stats.forEach((p, i) => known.set(p, bits[i] === '1' ? found[k++]! : null))
+      }
+    }
+    const cbits = known.size > 0 ? line() : undefined
+    if (cbits !== undefined && cbits.length === contents.length) {
+      const cut: [string, Buffer][] = []
+      let from = at
+      let ok = true
+      contents.forEach((p, i) => {
+        const st = known.get(p)
+        if (st === undefined || (cbits[i] === '1') !== (st?.type === 'file')) { ok = false; return }
+        if (cbits[i] === '1') { cut.push([p, out.subarray(from, from + st!.size)]); from += st!.size }
+      })
+      if (ok && out.subarray(from).toString('utf8') === `\n${AHEAD_MARK} 0\n`) {
+        for (const p of contents) bodies.set(p, null)
+        for (const [p, b] of cut) bodies.set(p, b)
+      }
+    }
+    return reads.map(({ fact, arg }) => {
+      const st = known.get(arg as string)
+      if (st === undefined) return undefined
+      if (fact.name === 'fileStat') return st === null ? null : st.type === 'link' ? undefined : st
+      if (st === null) return null
+      const body = bodies.get(arg as string)
+      return body === undefined ? undefined : { stat: st, content: st.type === 'file' ? body : null }
+    })
+  },
+}
+
+/** The distinct paths to stat (every read's) and those whose content is wanted (fileContent's). */
+function aheadPaths(reads: readonly FactRead[]): { stats: string[]; contents: string[] } {
+  const stats = new Set<string>()
+  const contents = new Set<string>()
+  for (const { fact, arg } of reads) {
+    if (typeof arg !== 'string') continue
+    stats.add(arg)
+    if (fact.name === 'fileContent') contents.add(arg)
+  }
+  return { stats: [...stats], contents: [...contents] }
+}
+
 export const fileStat = defineFact<string, FileStat | null>({
   name: 'fileStat',
+  readahead: fileReadahead,
   // readlink prints the target plus a newline; targets may themselves contain newlines, so only the last is dropped.
   command: (path) => statScript(path, sh`if [ -L "$p" ]; then readlink -- "$p" || exit 1; fi`),
   parse(r, path) {

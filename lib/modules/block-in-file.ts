@@ -6,7 +6,7 @@
 import { defineModule, noChange } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
 import { fileContent } from '../facts/file-content.ts'
-import { applyContentFile, currentText, planContentFile, type ContentFileData } from './content-file.ts'
+import { applyContentFile, contentReads, currentText, planContentFile, type ContentFileData } from './content-file.ts'
 import { requirePath, type FileAttrs } from './file-attrs.ts'
 import { insertionIndex, insertLines, joinLines, splitLines, validateAnchors, type Anchor } from './text-edit.ts'
 
@@ -71,6 +71,7 @@ export function editBlock(text: string, p: BlockInFileParams): string {
 
 export const blockInFile = defineModule<BlockInFileParams, ContentFileData>({
   name: 'blockInFile',
+  reads: contentReads,
   async check(host, p) {
     const { path, begin } = validate(p)
     const what = `block '${begin}' ${p.state ?? 'present'}`

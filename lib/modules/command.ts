@@ -6,7 +6,7 @@ import type { Secret } from '../secret.ts'
 import { sh } from '../connection/quote.ts'
 import { defineModule } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
-import { applyRun, checkRun, type RunData, type RunParams } from './run-command.ts'
+import { applyRun, checkRun, guardReads, type RunData, type RunParams } from './run-command.ts'
 
 export interface CommandParams extends RunParams {
   /** Program and arguments: `['kubeadm', 'init', '--config', path]`. */
@@ -15,6 +15,7 @@ export interface CommandParams extends RunParams {
 
 export const command = defineModule<CommandParams, RunData>({
   name: 'command',
+  reads: guardReads,
   check(host, p) {
     if (!Array.isArray(p.argv) || p.argv.length === 0 || p.argv[0] === '') {
       throw new ModuleError('command', `argv: expected a non-empty array (program first), found ${JSON.stringify(p.argv)}`)

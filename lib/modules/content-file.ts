@@ -8,9 +8,9 @@ import { inspect } from 'node:util'
 import { joinCommands, sh } from '../connection/quote.ts'
 import { isSecret, mask, reveal, type Secret } from '../secret.ts'
 import { ModuleError } from '../errors.ts'
-import { change, noChange, type ApplyOutcome, type FileDiff, type HostContext, type Plan } from '../engine/module.ts'
+import { change, noChange, type ApplyOutcome, type FactRead, type FileDiff, type HostContext, type Plan } from '../engine/module.ts'
 import { fileContent, type FileContent } from '../facts/file-content.ts'
-import { attrCommands, attrsToChange, describeAttrs, hasAttrs, requirePath, validateAttrs, type FileAttrs } from './file-attrs.ts'
+import { attrCommands, attrsToChange, describeAttrs, hasAttrs, pathReads, requirePath, validateAttrs, type FileAttrs } from './file-attrs.ts'
 
 export interface ContentFileParams extends FileAttrs {
   /** Absolute path of the file to write. */
@@ -172,6 +172,9 @@ export function planContentFile(module: string, p: ContentFileParams, current: F
   if (hasAttrs(attrsDiff)) return change(`set ${describeAttrs(attrsDiff)} on ${path}`, { data: { ...data, content: null, attrs: attrsDiff } })
   return noChange(`${path}: content${hasAttrs(attrs) ? ` and ${describeAttrs(attrs)}` : ''} already as wanted${suffix}`)
 }
+
+/** What `checkContentFile` reads, for the modules' `reads`. */
+export const contentReads = (p: { readonly path?: unknown }): FactRead[] => pathReads(fileContent, p.path)
 
 /** Reads the host's file (one round trip) and plans. */
 export async function checkContentFile(host: HostContext, module: string, p: ContentFileParams): Promise<Plan<ContentFileData>> {

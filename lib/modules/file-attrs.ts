@@ -5,6 +5,7 @@
  */
 import { sh, type ShellCommand } from '../connection/quote.ts'
 import { ModuleError } from '../errors.ts'
+import type { Fact, FactRead } from '../engine/module.ts'
 import { normalizeMode, type FileStat } from '../facts/file-stat.ts'
 
 export interface FileAttrs {
@@ -14,6 +15,11 @@ export interface FileAttrs {
   readonly owner?: string
   /** Group name or numeric gid. @default unchanged */
   readonly group?: string
+}
+
+/** A module's `reads`: `fact` of each given absolute path (a guess: a wrong one only costs a read). */
+export function pathReads(fact: Fact<string, unknown>, ...paths: unknown[]): FactRead[] {
+  return paths.filter((p): p is string => typeof p === 'string' && p.startsWith('/')).map((arg) => ({ fact, arg }))
 }
 
 function shown(v: unknown): string {

@@ -7,7 +7,7 @@ import { joinCommands, sh, type ShellCommand } from '../connection/quote.ts'
 import { change, defineModule, noChange, type Change, type NoChange } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
 import { fileStat, fileTreeStat, type FileStat } from '../facts/file-stat.ts'
-import { attrCommands, attrsToChange, describeAttrs, hasAttrs, requirePath, validateAttrs, type FileAttrs } from './file-attrs.ts'
+import { attrCommands, attrsToChange, describeAttrs, hasAttrs, pathReads, requirePath, validateAttrs, type FileAttrs } from './file-attrs.ts'
 
 export type FileState = 'directory' | 'file' | 'link' | 'absent' | 'touch'
 
@@ -54,6 +54,7 @@ function attrsPlan(path: string, what: string, want: FileAttrs, diff: FileAttrs,
 
 export const file = defineModule<FileParams, FileData>({
   name: 'file',
+  reads: (p) => (p.recurse ? [] : pathReads(fileStat, p.path)),
   async check(host, p) {
     const { path, state, attrs } = validate(p)
     const recurse = state === 'directory' && !!p.recurse && hasAttrs(attrs)

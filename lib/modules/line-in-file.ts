@@ -6,7 +6,7 @@
 import { defineModule, noChange } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
 import { fileContent } from '../facts/file-content.ts'
-import { applyContentFile, currentText, planContentFile, type ContentFileData } from './content-file.ts'
+import { applyContentFile, contentReads, currentText, planContentFile, type ContentFileData } from './content-file.ts'
 import { requirePath, type FileAttrs } from './file-attrs.ts'
 import { insertionIndex, insertLines, joinLines, lastIndexMatching, splitLines, stateless, validateAnchors, type Anchor } from './text-edit.ts'
 
@@ -74,6 +74,7 @@ export function editLines(text: string, p: LineInFileParams): string {
 
 export const lineInFile = defineModule<LineInFileParams, ContentFileData>({
   name: 'lineInFile',
+  reads: contentReads,
   async check(host, p) {
     const path = validate(p)
     const absent = p.state === 'absent'

@@ -5,7 +5,8 @@
 import { joinCommands, sh, type ShellCommand } from '../connection/quote.ts'
 import { type Secret } from '../secret.ts'
 import type { ExecResult } from '../connection/types.ts'
-import { change, noChange, type ApplyOutcome, type HostContext, type Plan } from '../engine/module.ts'
+import { change, noChange, type ApplyOutcome, type FactRead, type HostContext, type Plan } from '../engine/module.ts'
+import { pathReads } from './file-attrs.ts'
 import { CommandError, ModuleError } from '../errors.ts'
 import { fileStat } from '../facts/file-stat.ts'
 
@@ -29,6 +30,9 @@ export interface RunParams {
 export interface RunData {
   readonly command: ShellCommand
 }
+
+/** What `checkRun` reads first: its guards' stats. */
+export const guardReads = (p: RunParams): FactRead[] => pathReads(fileStat, p.creates, p.removes)
 
 /** Guards first (one stat each, cached): a skipped command costs no more than a `test -e`. */
 export async function checkRun(host: HostContext, module: string, p: RunParams, command: ShellCommand): Promise<Plan<RunData>> {

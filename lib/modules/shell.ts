@@ -6,7 +6,7 @@
 import { raw, sh, ShellCommand } from '../connection/quote.ts'
 import { defineModule } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
-import { applyRun, checkRun, type RunData, type RunParams } from './run-command.ts'
+import { applyRun, checkRun, guardReads, type RunData, type RunParams } from './run-command.ts'
 
 export interface ShellParams extends RunParams {
   /** The script: literal text, or a command built with `sh` (its values quoted and masked). */
@@ -15,6 +15,7 @@ export interface ShellParams extends RunParams {
 
 export const shell = defineModule<ShellParams, RunData>({
   name: 'shell',
+  reads: guardReads,
   check(host, p) {
     if (!(p.cmd instanceof ShellCommand) && (typeof p.cmd !== 'string' || p.cmd.trim() === '')) {
       throw new ModuleError('shell', `cmd: expected a non-empty script, found ${JSON.stringify(p.cmd)}`)

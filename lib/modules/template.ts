@@ -10,7 +10,7 @@ import { isSecret } from '../secret.ts'
 import { defineModule } from '../engine/module.ts'
 import { ModuleError } from '../errors.ts'
 import { fileContent } from '../facts/file-content.ts'
-import { applyContentFile, planContentFile, validateContentParams, type ContentFileData } from './content-file.ts'
+import { applyContentFile, contentReads, planContentFile, validateContentParams, type ContentFileData } from './content-file.ts'
 import type { FileAttrs } from './file-attrs.ts'
 
 export interface TemplateParams extends FileAttrs {
@@ -109,6 +109,7 @@ function loadTemplate(src: string): string {
 
 export const template = defineModule<TemplateParams, ContentFileData>({
   name: 'template',
+  reads: contentReads,
   async check(host, p) {
     const { path } = validateContentParams('template', p)
     if ((p.src === undefined) === (p.source === undefined)) {

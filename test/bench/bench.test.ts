@@ -39,6 +39,7 @@ test('--quick with 3 hosts completes and prints every row of the tables', async 
     'floor (b) 20 cmds only, SshConnection.exec',
     'first run',
     'converged run',
+    'converged run without read-ahead (readahead: false)',
     '--check on converged',
     'converged run, connections pre-opened',
     'converged run, whole process (tsx bench/playbook-cli.ts)',

@@ -5,7 +5,8 @@ import { sh } from '../../lib/connection/quote.ts'
 import { hostContext } from '../../lib/engine/adhoc.ts'
 import { CommandError } from '../../lib/errors.ts'
 import { fileContent } from '../../lib/facts/file-content.ts'
-import { fileStat, fileTreeStat, normalizeMode } from '../../lib/facts/file-stat.ts'
+import { fileReadahead, fileStat, fileTreeStat, normalizeMode } from '../../lib/facts/file-stat.ts'
+import type { FactRead } from '../../lib/engine/module.ts'
 import { fileText } from '../../lib/facts/file-text.ts'
 
 const conn = new LocalConnection()
@@ -68,6 +69,47 @@ test('a file that cannot be read is an error, not absent', async () => {
   // A regular file even for root: reading it fails (EIO), as a permission error would.
   const err = await host().fact(fileContent, '/proc/self/mem').then(() => null, (e: unknown) => e)
   assert.instance(err, CommandError)
+})
+
+/** Each read's value from the read-ahead command, beside the fact's own (undefined: left to the fact). */
+async function ahead(reads: FactRead[]): Promise<{ ahead: unknown[]; own: unknown[] }> {
+  const r = await conn.exec(fileReadahead.command(reads))
+  const own = await Promise.all(reads.map(async ({ fact, arg }) => fact.parse(await conn.exec(fact.command(arg)), arg)))
+  return { ahead: [...fileReadahead.parse(r, reads)], own }
+}
+
+test('fileReadahead: every path in one command, each value exactly what its fact gives', async () => {
+  const odd = `${dir}/ra odd\n'$(x)'`
+  await conn.exec(sh`mkdir -p ${dir}/ra && printf 'a\nb' > ${dir}/ra/t && : > ${dir}/ra/empty && chmod 0604 ${dir}/ra/empty`)
+  await conn.writeFile(`${dir}/ra/bin`, Buffer.from([0, 10, 255, 0x5f, 0x5f, 13]), { mode: '0600' })
+  await conn.writeFile(odd, 'x\n')
+  await conn.exec(sh`ln -sfn ${dir}/ra/t ${dir}/ra/link && mkfifo ${dir}/ra/fifo && chown nobody ${dir}/ra/t`)
+  const paths = ['t', 'empty', 'bin', 'link', 'fifo', 'missing', 'missing/below', '.'].map((n) => `${dir}/ra/${n}`).concat(odd)
+  const reads: FactRead[] = paths.flatMap((p) => [{ fact: fileStat, arg: p }, { fact: fileContent, arg: p }])
+  const { ahead: got, own } = await ahead(reads)
+  reads.forEach((r, i) => {
+    const what = `${r.fact.name} ${r.arg}`
+    if (r.fact === fileStat && r.arg.endsWith('/link')) return assert.is(got[i], undefined, `${what}: a link's target is left to fileStat`)
+    assert.equal(got[i], own[i], what)
+  })
+  assert.ok((got[reads.findIndex((r) => r.fact === fileContent && r.arg.endsWith('/bin'))] as { content: Buffer }).content.equals(Buffer.from([0, 10, 255, 0x5f, 0x5f, 13])))
+})
+
+test('fileReadahead: a part that does not add up is left to the facts', async () => {
+  const reads: FactRead[] = [{ fact: fileStat, arg: `${dir}/ra/t` }, { fact: fileContent, arg: `${dir}/ra/t` }, { fact: fileContent, arg: '/proc/self/mem' }]
+  const r = await conn.exec(fileReadahead.command(reads))
+  // cat of /proc/self/mem fails: every content is unknown, the stats are known.
+  const [st, c1, c2] = fileReadahead.parse(r, reads)
+  assert.is((st as { type: string }).type, 'file')
+  assert.equal([c1, c2], [undefined, undefined])
+  // Bytes missing from the content part (a file shrank between stat and cat): unknown, never cut wrong.
+  const ok = await conn.exec(fileReadahead.command(reads.slice(0, 2)))
+  const short = Buffer.from(ok.stdoutBytes.toString('latin1').replace('a\nb\n__kubeplay_ahead__ 0\n', 'a\n__kubeplay_ahead__ 0\n'), 'latin1')
+  assert.not.equal(short.length, ok.stdoutBytes.length, 'the test edited the output')
+  assert.equal(fileReadahead.parse({ ...ok, stdout: short.toString('utf8'), stdoutBytes: short }, reads.slice(0, 2))[1], undefined)
+  // A stat part with a record missing: nothing known at all.
+  const cut = Buffer.from(ok.stdoutBytes.toString('latin1').replace(/^1\n(?:[^\n]*\n){7}/, '1\n'), 'latin1')
+  assert.equal(fileReadahead.parse({ ...ok, stdout: cut.toString('utf8'), stdoutBytes: cut }, reads.slice(0, 2)), [undefined, undefined])
 })
 
 test.run()
