@@ -6,9 +6,10 @@
  * in a few round trips and processes instead of twenty, and the checks themselves are unchanged:
  * each reads exactly the values its own fact would read, never older than the host's last write.
  *
- * The window starts at WINDOW tasks and doubles while no write clears the cache (a converged run
- * reads 4, 8, 16… tasks ahead); a write resets it, so a first run, where every task writes, reads
- * little more than it would without read-ahead. To know a later task's reads before it runs, its
+ * The window starts at FIRST tasks and doubles while no write clears the cache (a converged run
+ * reads 4, 8, 16… tasks ahead); a write makes it 1 again (the next task's own reads, left to the
+ * facts: no read-ahead), so a first run, where every task writes, reads exactly what it would
+ * without read-ahead, and a run with a few changes is back to long windows within a few tasks. To know a later task's reads before it runs, its
  * params are evaluated ahead in a context that cannot reach the host (exec, facts, cross-host
  * values throw; log and warn are silent): params that need the host, fail, or wait on anything but
  * promises already settled are simply not predicted. Predictions are only hints: the task evaluates
@@ -18,11 +19,12 @@ import type { FactRead, FactReadahead, HostContext } from './module.ts'
 import { factKey, type RunHosts } from './host.ts'
 import type { FlatTask, Task } from './task.ts'
 
-const WINDOW = 4
+/** The window at a play's start; after a write it restarts at 1. */
+const FIRST = 4
 const NONE = Symbol('not predicted')
 
 export class Readahead {
-  #window = WINDOW
+  #window = FIRST
   /** Tasks up to this index were read ahead, in generation #gen of the host's facts. */
   #covered = -1
   #gen = -1
@@ -43,7 +45,7 @@ export class Readahead {
   async before(i: number): Promise<void> {
     const gen = this.hosts.generation(this.name)
     if (gen === this.#gen && i <= this.#covered) return
-    this.#window = gen === this.#gen ? this.#window * 2 : WINDOW
+    this.#window = gen === this.#gen ? this.#window * 2 : this.#gen === -1 ? FIRST : 1
     this.#gen = gen
     const upto = Math.min(this.tasks.length - 1, i + this.#window - 1)
     this.#covered = upto

@@ -42,6 +42,7 @@ test('--quick with 3 hosts completes and prints every row of the tables', async 
     'converged run without read-ahead (readahead: false)',
     '--check on converged',
     'converged run, connections pre-opened',
+    'first run, whole process (tsx bench/playbook-cli.ts)',
     'converged run, whole process (tsx bench/playbook-cli.ts)',
   ]) {
     const row = rows.find((c) => c[1] === phase)
