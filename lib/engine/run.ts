@@ -26,8 +26,8 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
   const stopWatching = watchInterrupts(s)
   const queue = new PQueue({ concurrency: Math.max(1, o.forks ?? 20) })
 
-  // A host's lock is released once it has no task in any later play, while the others still run
-  // (an interrupted run releases them all at its end, after reaping).
+  // A host's lock is released and its connection closed once it has no task in any later play,
+  // while the others still run (an interrupted run releases them all at its end, after reaping).
   const lastPlay = new Map<string, number>()
   plans.forEach((p, pi) => { if (p.tasks.length > 0) for (const h of p.hosts) lastPlay.set(h, pi) })
 
@@ -49,7 +49,12 @@ export async function runPlaybook(pb: Playbook, o: RunOptions): Promise<RunResul
         const b = new Batch()
         await Promise.all(batch.map((h) => queue.add(async () => {
           if (await runHost(s, h, play, tasks, b)) s.finished.add(`${pi}:${h}`)
-          if (lastPlay.get(h) === pi && !s.o.signal?.aborted) await s.guard.release(h)
+          if (lastPlay.get(h) === pi && !s.o.signal?.aborted) {
+            await s.guard.release(h)
+            // Done with this host: its connection goes too (a later cross-host read reconnects), so a
+            // run holds about `forks` connections at a time, not one per host.
+            s.hosts.dropConnection(h)
+          }
         })))
         const stop = batchVerdict(play, batch, batch.filter((h) => s.dead.has(h)).length, b.fatal)
         if (stop) s.aborted = stop
