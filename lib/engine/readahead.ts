@@ -52,21 +52,25 @@ export class Readahead {
     const reads: FactRead[] = []
     for (let j = i; j <= upto; j++) reads.push(...(await this.#predict(j)))
     const cache = this.hosts.factCache(this.name)
-    const byFamily = new Map<FactReadahead, FactRead[]>()
+    // One command per family and privilege: a fact that needs root is read as root, the others as the play says.
+    const groups = new Map<string, { family: FactReadahead; become: boolean; reads: FactRead[] }>()
     const seen = new Set<string>()
     for (const r of reads) {
       const family = r.fact.readahead
       const key = factKey(r.fact, r.arg)
       if (!family || seen.has(key) || cache.has(key)) continue
       seen.add(key)
-      byFamily.set(family, [...(byFamily.get(family) ?? []), r])
+      const become = r.fact.become === true
+      const g = groups.get(`${family.name}\0${become}`) ?? { family, become, reads: [] }
+      g.reads.push(r)
+      groups.set(`${family.name}\0${become}`, g)
     }
-    for (const [family, rs] of byFamily) {
+    for (const { family, become, reads: rs } of groups.values()) {
       if (rs.length < 2) continue // one read: the fact reads it when asked, at the same cost
       try {
         const cmd = family.command(rs)
         this.hosts.log(this.name, `read ahead (${family.name}, ${rs.length} reads): ${cmd.masked}`)
-        const result = await this.ro.conn.exec(cmd, rs.every((r) => r.fact.become) ? { become: true } : {})
+        const result = await this.ro.conn.exec(cmd, become ? { become: true } : {})
         family.parse(result, rs).forEach((v, k) => {
           if (v !== undefined) this.hosts.seedFact(this.name, gen, rs[k]!.fact, rs[k]!.arg, v)
         })

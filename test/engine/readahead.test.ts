@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert'
 import { LocalConnection } from '../../lib/connection/local.ts'
 import { sh } from '../../lib/connection/quote.ts'
 import type { Connection } from '../../lib/connection/types.ts'
+import { defineFact, defineModule, noChange, type FactReadahead } from '../../lib/engine/module.ts'
 import { runPlaybook } from '../../lib/engine/run.ts'
 import { play, playbook, task, type Item } from '../../lib/engine/task.ts'
 import { blockInFile, command, copy, file, lineInFile, shell, template } from '../../lib/modules/index.ts'
@@ -129,6 +130,41 @@ test('params that need the host are not predicted, and still run once when the t
   assert.equal(r.results.map((x) => `${x.task}: ${x.status}`), ['a: changed', 'b: changed', 'c: failed'])
   assert.match(r.results[2]!.reason, 'bad params')
   assert.is(evaluated, 2, 'once ahead (stopped at h.run), once for real')
+})
+
+test('facts that need root are read ahead as root, the others not, each with its own value', async () => {
+  const family: FactReadahead = {
+    name: 'echo',
+    command: (reads) => sh`printf '%s\n' ${reads.map((r) => `${r.fact.name}:${r.arg as string}`)}`,
+    parse: (r, reads) => reads.map((_, k) => r.stdout.split('\n')[k]),
+  }
+  const plain = defineFact<string, string>({ name: 'plain', command: (a) => sh`printf '%s' ${`plain:${a}`}`, parse: (r) => r.stdout, readahead: family })
+  const root = defineFact<string, string>({ name: 'root', command: (a) => sh`printf '%s' ${`root:${a}`}`, parse: (r) => r.stdout, readahead: family, become: true })
+  const seen: string[] = []
+  const probe = defineModule<{ x: string }>({
+    name: 'probe',
+    reads: (p) => [{ fact: plain, arg: p.x }, { fact: root, arg: p.x }],
+    async check(h, p) {
+      seen.push(await h.fact(plain, p.x), await h.fact(root, p.x))
+      return noChange('read')
+    },
+    apply: async () => undefined,
+  })
+  const sent: { text: string; become: boolean }[] = []
+  const conn: Connection = {
+    host: 'local',
+    exec: (cmd, o) => { sent.push({ text: cmd.text, become: o?.become === true }); return local.exec(cmd, { ...o, become: undefined }) },
+    readFile: (p, o) => local.readFile(p, o),
+    writeFile: (p, c, o) => local.writeFile(p, c, o),
+    close: async () => undefined,
+  }
+  const pb = playbook('pb', [play('p', { hosts: 'all', items: ['a', 'b'].map((x) => task(`probe ${x}`, probe, { x })) })])
+  const r = await runPlaybook(pb, { inventory: stubInventory({ g: ['h1'] }), connector: async () => conn })
+  assert.equal(r.failedHosts, [])
+  assert.equal(seen, ['plain:a', 'root:a', 'plain:b', 'root:b'])
+  assert.equal(sent.map((c) => c.become), [false, true], `two read-ahead commands, nothing read on its own: ${JSON.stringify(sent)}`)
+  assert.match(sent[0]!.text, 'plain:b')
+  assert.not.match(sent[0]!.text, 'root:')
 })
 
 test.run()
