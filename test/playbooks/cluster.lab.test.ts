@@ -459,7 +459,7 @@ spec:
     await kubectl('delete node lab7 --wait=true')
     const r = await run()
     assert.equal(failures(r), [])
-    assert.equal(changes(r).map((l) => l.split(': ')[0]), ['lab7 Join the cluster as a worker (kubeadm join)'])
+    assert.equal(changes(r).map((l) => l.split(': ')[0]), ['lab7 Join the cluster as a worker (kubeadm join)'], `changes with their reasons:\n${changes(r).join('\n')}`)
     assert.match(r.results.find((x) => x.host === 'lab7' && x.status === 'changed')!.reason ?? '', /no Node lab7 is registered/)
     await waitNodesReady(6)
     await podRunsOn('lab7')
