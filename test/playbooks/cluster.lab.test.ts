@@ -780,6 +780,11 @@ spec:
         if (r.code === 0 && (health.match(/is healthy/g) ?? []).length === 3) break
         await new Promise((r) => setTimeout(r, 3000))
       }
+      if ((health.match(/is healthy/g) ?? []).length !== 3) {
+        // What lab2's kubelet and containerd show, so a slow or failed etcd restart can be told apart.
+        const why = await master.exec(sh`crictl ps -a 2>&1 | head -20; journalctl -u kubelet --no-pager -n 30 2>&1; uptime`)
+        log(`lab2 etcd not back:\n${why.stdout}${why.stderr}`)
+      }
       assert.is((health.match(/is healthy/g) ?? []).length, 3, `etcd: three healthy members after lab2 is back\n${health}`)
       await k3('delete -f /root/failover.yaml --wait=false')
     } finally {
