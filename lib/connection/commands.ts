@@ -43,10 +43,10 @@ export function atomicWriteCommand(path: string, opts: WriteOptions = {}, size?:
     // The directory by parameter expansion, not $(dirname): one process less per write.
     'case $p in */*) d=${p%/*}; d=${d:-/} ;; *) d=. ;; esac',
     `t="$d/.kubeplay.${randomBytes(6).toString('hex')}"`,
-    // `true`, not `:`: a failed redirection of a special built-in would end the shell.
     mode === undefined
       ? `if [ -e "$p" ]; then umask 0077; else umask ${created}; fi`
       : `umask ${created}`,
+    // `true`, not `:`: a failed redirection of a special built-in would end the shell.
     'set -C; true >"$t" || exit 1; set +C',
     `trap 'rm -f "$t"' EXIT`,
     // Attributes go on the empty temp file first, so the fsync below makes content and inode durable

@@ -4,7 +4,7 @@
  * file. The header format is shared with `fileContent` so both parse the same way.
  */
 import { CommandError } from '../errors.ts'
-import { joinCommands, raw, sh, type ShellCommand } from '../connection/quote.ts'
+import { joinCommands, raw, sh, type Raw, type ShellCommand } from '../connection/quote.ts'
 import type { ExecResult } from '../connection/types.ts'
 import { defineFact, type FactRead, type FactReadahead } from '../engine/module.ts'
 
@@ -65,17 +65,19 @@ export function parseStatOutput(r: ExecResult, path: string, what: string): { st
     fields.push(bytes.subarray(at, nl).toString('utf8'))
     at = nl + 1
   }
+  return { stat: statOf(fields), rest: bytes.subarray(at) }
+}
+
+/** One stat record from the HEADER_LINES lines of HEADER's output. */
+function statOf(fields: readonly string[]): Omit<FileStat, 'target'> {
   const [type, mode, owner, uid, group, gid, size] = fields as [string, string, string, string, string, string, string]
-  return {
-    stat: { type: statType(type), mode: normalizeMode(mode) ?? mode, owner, uid: Number(uid), group, gid: Number(gid), size: Number(size) },
-    rest: bytes.subarray(at),
-  }
+  return { type: statType(type), mode: normalizeMode(mode) ?? mode, owner, uid: Number(uid), group, gid: Number(gid), size: Number(size) }
 }
 
 const AHEAD_MARK = '__kubeplay_ahead__'
 
 /** Keeps the positional parameters for which `test` holds; prints one 1/0 per parameter. */
-const keep = (test: string): ReturnType<typeof raw> => raw(`m=; n=$#
+const keep = (test: string): Raw => raw(`m=; n=$#
 while [ "$n" -gt 0 ]; do p=$1; shift; n=$((n - 1)); if ${test}; then set -- "$@" "$p"; m=\${m}1; else m=\${m}0; fi; done
 printf '%s\\n' "$m"`)
 
@@ -116,8 +118,7 @@ s=0; [ $# -eq 0 ] || cat -- "$@" || s=$?; printf '\n%s %d\n' ${AHEAD_MARK} "$s"`
       for (let i = 0; i < n; i++) {
         const f = Array.from({ length: HEADER_LINES }, line)
         if (f.some((x) => x === undefined)) break
-        const [type, mode, owner, uid, group, gid, size] = f as string[] as [string, string, string, string, string, string, string]
-        found.push({ type: statType(type), mode: normalizeMode(mode) ?? mode, owner, uid: Number(uid), group, gid: Number(gid), size: Number(size) })
+        found.push(statOf(f as string[]))
       }
       if (found.length === n && line() === `${AHEAD_MARK} 0`) {
         let k = 0
